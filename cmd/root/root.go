@@ -39,7 +39,7 @@ and keeps the connection working.`
 
 // Run runs the command line args (without the program name) and returns the exit code.
 func Run(f *cmdutil.Factory, args []string) int {
-	err := run(f, args)
+	err := dispatch(f, args)
 	if err == nil {
 		return cmdutil.ExitOK
 	}
@@ -60,7 +60,7 @@ func oneLine(s string) string {
 	return strings.TrimSpace(strings.ReplaceAll(s, "\n", " "))
 }
 
-func run(f *cmdutil.Factory, args []string) error {
+func dispatch(f *cmdutil.Factory, args []string) error {
 	if f.Getenv != nil && f.Getenv("NO_COLOR") != "" {
 		f.Globals.NoColor = true
 	}
