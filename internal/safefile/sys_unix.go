@@ -1,0 +1,34 @@
+//go:build !windows
+
+package safefile
+
+import (
+	"os"
+	"syscall"
+)
+
+// syncDir makes the rename durable. Errors are ignored: some file systems cannot sync a folder.
+func syncDir(dir string) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return
+	}
+	_ = d.Sync()
+	_ = d.Close()
+}
+
+// copyOwner gives f the owner and group of like, when running as root and they differ (best effort).
+func copyOwner(f, like *os.File) {
+	if os.Geteuid() != 0 {
+		return
+	}
+	fi, err := like.Stat()
+	if err != nil {
+		return
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || (int(st.Uid) == 0 && int(st.Gid) == 0) {
+		return
+	}
+	_ = f.Chown(int(st.Uid), int(st.Gid))
+}

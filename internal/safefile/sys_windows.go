@@ -1,0 +1,11 @@
+//go:build windows
+
+package safefile
+
+import "os"
+
+// syncDir is a no-op on Windows, where folders cannot be opened for syncing.
+func syncDir(string) {}
+
+// copyOwner is a no-op on Windows.
+func copyOwner(f, like *os.File) {}
