@@ -107,3 +107,23 @@ func IsVerifier(s string) bool {
 	}
 	return true
 }
+
+// Recompute builds the verifier of password with the salt and iteration count of an existing verifier, so
+// the two can be compared (equal means: password is the one stored).
+func Recompute(verifier, password string) (string, error) {
+	if !IsVerifier(verifier) {
+		return "", errors.New("scram: not a SCRAM-SHA-256 verifier")
+	}
+	rest := strings.TrimPrefix(verifier, "SCRAM-SHA-256$")
+	iterSalt, _, _ := strings.Cut(rest, "$")
+	iter, salt64, _ := strings.Cut(iterSalt, ":")
+	n, _ := strconv.Atoi(iter)
+	salt, _ := base64.StdEncoding.DecodeString(salt64)
+	return VerifierWith(password, salt, n)
+}
+
+// Matches reports whether verifier was made from password.
+func Matches(verifier, password string) bool {
+	v, err := Recompute(verifier, password)
+	return err == nil && hmac.Equal([]byte(v), []byte(verifier))
+}
