@@ -136,7 +136,11 @@ func TestTokenFailures(t *testing.T) {
 		t.Errorf("fix %q", e.Fix)
 	}
 
-	env.Update(func(s *fakedatabricks.State) { s.LoggedIn = true; s.Profiles = []string{"voyce"}; s.RefreshRejected = true })
+	env.Update(func(s *fakedatabricks.State) {
+		s.LoggedIn = true
+		s.Profiles = []string{"voyce"}
+		s.RefreshRejected = true
+	})
 	_, err = c.Token(ctx, env.Host, "voyce", false)
 	if e := kindIs(t, err, databricks.KindRefreshRejected); e.Fix != wantFix {
 		t.Errorf("fix %q", e.Fix)
