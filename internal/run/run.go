@@ -18,10 +18,12 @@ import (
 
 // Cmd describes one program to run.
 type Cmd struct {
-	Name  string   // program name (looked up in PATH) or path
-	Args  []string // arguments, never a secret
-	Dir   string   // working folder; "" is the current one
-	Env   []string // extra KEY=value entries added to (and overriding) the process environment
+	Name string   // program name (looked up in PATH) or path
+	Args []string // arguments, never a secret
+	Dir  string   // working folder; "" is the current one
+	Env  []string // extra KEY=value entries added to (and overriding) the process environment
+	// Unset names variables removed from the inherited environment (e.g. a token a hook must not see).
+	Unset []string
 	Stdin io.Reader
 	// Stdout and Stderr, when set, receive the output as it comes (e.g. the terminal for `databricks auth
 	// login`); it is then not captured in Result.
@@ -138,7 +140,7 @@ func (e *Exec) Run(ctx context.Context, c Cmd) (Result, error) {
 	if base == nil {
 		base = os.Environ()
 	}
-	cmd.Env = mergeEnv(base, c.Env)
+	cmd.Env = unsetEnv(mergeEnv(base, c.Env), c.Unset)
 	cmd.Stdin = c.Stdin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -169,6 +171,25 @@ func (e *Exec) Run(ctx context.Context, c Cmd) (Result, error) {
 		return res, fmt.Errorf("%s: %w", c.Name, err)
 	}
 	return res, nil
+}
+
+// unsetEnv returns env without the variables named in names.
+func unsetEnv(env, names []string) []string {
+	if len(names) == 0 {
+		return env
+	}
+	drop := map[string]bool{}
+	for _, n := range names {
+		drop[n] = true
+	}
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		if !drop[k] {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // mergeEnv returns base with the entries of extra added, later keys replacing earlier ones.
