@@ -1,6 +1,7 @@
 package wizard
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -204,7 +205,8 @@ func roundDuration(d time.Duration) string {
 }
 
 func problemOf(err error) *Problem {
-	if p, ok := err.(*Problem); ok {
+	var p *Problem
+	if errors.As(err, &p) {
 		return p
 	}
 	return &Problem{Message: err.Error()}

@@ -119,9 +119,8 @@ type Postgres interface {
 	// reason it is not accepted. warning is advice that does not refuse the value.
 	Validate(field, value string) (warning string, err error)
 	// Verify connects with TLS as asked and runs SELECT version(); it returns a short server description.
+	// Its errors are *Problem (the cause, a message without the password, the fix).
 	Verify(ctx context.Context, c Conn, password string) (server string, err error)
-	// Explain classifies a Verify error.
-	Explain(err error) *Problem
 }
 
 // TokenInfo is what the wizard shows about an OAuth token.

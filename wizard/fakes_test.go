@@ -110,7 +110,6 @@ func (f *fakePG) Verify(ctx context.Context, c Conn, pw string) (string, error) 
 	return "", r
 }
 
-func (f *fakePG) Explain(err error) *Problem { return problemOf(err) }
 
 // fakeDB is the Databricks side.
 type fakeDB struct {

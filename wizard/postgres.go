@@ -299,7 +299,7 @@ func (w *wizard) verify(a *pgAnswers) (*Problem, error) {
 	if w.ctx.Err() != nil {
 		return nil, w.ctx.Err()
 	}
-	p := w.d.Postgres.Explain(err)
+	p := problemOf(err)
 	w.printProblem(p)
 	return p, nil
 }
