@@ -110,7 +110,6 @@ func (f *fakePG) Verify(ctx context.Context, c Conn, pw string) (string, error) 
 	return "", r
 }
 
-
 // fakeDB is the Databricks side.
 type fakeDB struct {
 	cliErr   error
