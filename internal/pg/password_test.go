@@ -24,3 +24,23 @@ func TestCheckPassword(t *testing.T) {
 		}
 	}
 }
+
+func TestGeneratePassword(t *testing.T) {
+	seen := map[string]bool{}
+	for i := 0; i < 20; i++ {
+		pw, err := pg.GeneratePassword(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pw) != pg.GenerateLength || strings.Trim(pw, pg.GenerateAlphabet) != "" || seen[pw] {
+			t.Fatalf("bad generated password (len %d)", len(pw))
+		}
+		if err := pg.CheckPassword(pw); err != nil {
+			t.Fatal(err)
+		}
+		seen[pw] = true
+	}
+	if pw, _ := pg.GeneratePassword(40); len(pw) != 40 {
+		t.Fatal("length 40 not honoured")
+	}
+}
