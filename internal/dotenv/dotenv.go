@@ -327,3 +327,22 @@ func concat(parts ...[]byte) []byte {
 	}
 	return out
 }
+
+// Unset removes every assignment of key (each statement's line, line ending included; comments and blank
+// lines around it stay). It reports whether the file changed.
+func (f *File) Unset(key string) bool {
+	var out []byte
+	prev := 0
+	for _, b := range f.bindings {
+		if b.key == key && !b.err {
+			out = append(out, f.src[prev:b.keyStart]...)
+			prev = b.end
+		}
+	}
+	if prev == 0 {
+		return false
+	}
+	out = append(out, f.src[prev:]...)
+	f.src, f.bindings = out, parse(out)
+	return true
+}

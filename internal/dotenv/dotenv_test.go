@@ -305,3 +305,17 @@ func TestEncodeValue(t *testing.T) {
 		}
 	}
 }
+
+func TestUnset(t *testing.T) {
+	f := Parse([]byte("A=1\n# keep\nB=2 # c\r\nA='x'\nC=3"))
+	if !f.Unset("A") || string(f.Bytes()) != "# keep\nB=2 # c\r\nC=3" {
+		t.Fatalf("got %q", f.Bytes())
+	}
+	if f.Unset("A") {
+		t.Fatal("second Unset changed something")
+	}
+	f.Unset("C")
+	if string(f.Bytes()) != "# keep\nB=2 # c\r\n" {
+		t.Fatalf("got %q", f.Bytes())
+	}
+}
