@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/voyce/voyce-auth/internal/clock"
 	"github.com/voyce/voyce-auth/internal/run"
@@ -26,6 +27,9 @@ type Deps struct {
 	Executable func() (string, error)
 	// HTTP talks to the Databricks workspace; its Timeout is a backstop, the run's deadline comes first.
 	HTTP *http.Client
+
+	loadOnce sync.Once
+	loaded   *project
 }
 
 func (d *Deps) getenv(k string) string {
