@@ -37,6 +37,13 @@ func All(d *Deps) []Check {
 			About: "the local clock agrees with the workspace's Date header (warns over 2 minutes)",
 			Do:    d.checkClockSkewConfigured},
 
+		&Func{Name: "rotation-schedule", Area: GroupRotation,
+			About: "the rotation schedule is installed, active, and still matches this binary and project",
+			Do:    d.checkRotationSchedule},
+		&Func{Name: "rotation-log", Area: GroupRotation,
+			About: "the last rotation in logs/oauth-rotation.log succeeded and is recent",
+			Do:    d.checkRotationLog},
+
 		&Func{Name: "secrets-ignored", Area: GroupSecurity,
 			About: ".env, .pgpass copies and logs/ are git-ignored",
 			Do:    d.checkSecretsIgnored, Plan: d.planSecretsIgnored, Apply: d.fixSecretsIgnored},

@@ -1,6 +1,7 @@
 package doctor
 
 import (
+	"context"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/voyce/voyce-auth/internal/clock"
 	"github.com/voyce/voyce-auth/internal/run"
+	"github.com/voyce/voyce-auth/internal/schedule"
 )
 
 // Deps are what the checks read and run. cmd/doctor fills them from the Factory; tests fill them with the
@@ -27,6 +29,9 @@ type Deps struct {
 	Executable func() (string, error)
 	// HTTP talks to the Databricks workspace; its Timeout is a backstop, the run's deadline comes first.
 	HTTP *http.Client
+	// ScheduleStatus inspects the rotation schedule the way 'voyce-auth schedule status' does; nil skips
+	// rotation-schedule.
+	ScheduleStatus func(ctx context.Context) (*schedule.StatusReport, error)
 
 	loadOnce sync.Once
 	loaded   *project
