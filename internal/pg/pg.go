@@ -41,9 +41,9 @@ type Params struct {
 	SSLRootCert string
 }
 
-// String describes the connection without the password: "dev.user@example.com@host:5432/db".
+// String describes the connection without the password: "dev.user@example.com on host:5432, database db".
 func (p Params) String() string {
-	return fmt.Sprintf("%s@%s/%s", p.User, p.Addr(), p.Database)
+	return fmt.Sprintf("%s on %s, database %s", p.User, p.Addr(), p.Database)
 }
 
 // Addr is host:port.
