@@ -245,5 +245,5 @@ func (m *Manager) cronDaemonWarning(s Spec) string {
 			return ""
 		}
 	}
-	return fmt.Sprintf("no running cron daemon found (no live pid in %s): the lines are installed but nothing runs them. Fix: sudo service cron start (Debian/Ubuntu) or sudo systemctl enable --now crond (Fedora)", strings.Join(files[:1], ", "))
+	return fmt.Sprintf("no running cron daemon found (no live pid in %s): the lines are installed but nothing runs them. Fix: sudo service cron start (Debian/Ubuntu) or sudo systemctl enable --now crond (Fedora)", strings.Join(files, ", "))
 }
