@@ -47,8 +47,10 @@ type Options struct {
 	HookTimeout time.Duration
 	// PGInstance overrides VOYCE_PG_CREDENTIAL_INSTANCE when not "".
 	PGInstance string
-	// PG is where the database credential is stored (the .pgpass entry); needed when a PG instance is set.
-	PG PGStore
+	// PG is where the database credential is stored; nil means the .pgpass entry (in PgpassFile) for the
+	// .env's Postgres connection.
+	PG         PGStore
+	PgpassFile string
 	// LockWait is how long a second rotation waits for the first before giving up (exit 0).
 	LockWait time.Duration
 	// CLITimeout is the time limit of each `databricks` run (0: the databricks package's defaults).
@@ -262,8 +264,18 @@ func assess(o *Options, d *Deps) (plan, error) {
 		p.tokenDue, p.why = true, fmt.Sprintf("it expires in %s, within the %s threshold", token.Human(p.before.Remaining), token.Human(o.Threshold))
 	}
 	if s.PGInstance != "" {
+		if o.PG == nil && o.PgpassFile != "" {
+			if s.PostgresErr != nil {
+				return p, &Error{Msg: s.PostgresErr.Error(), Fix: "correct it in " + o.EnvFile + " (or run voyce-auth setup)"}
+			}
+			st, err := NewPgpassStore(o.PgpassFile, s.Postgres)
+			if err != nil {
+				return p, &Error{Msg: "a database credential for " + s.PGInstance + " was asked for, but " + err.Error(), Fix: "run voyce-auth setup"}
+			}
+			o.PG = st
+		}
 		if o.PG == nil {
-			return p, &Error{Msg: "a database credential for " + s.PGInstance + " was asked for, but the Postgres connection (POSTGRES_HOST, POSTGRES_USER, ...) is not set in .env", Fix: "run voyce-auth setup"}
+			return p, &Error{Msg: "a database credential for " + s.PGInstance + " was asked for, but the Postgres connection (POSTGRES_HOST, POSTGRES_USER) is not set in .env", Fix: "run voyce-auth setup"}
 		}
 		cur, ok, err := o.PG.Current()
 		if err != nil {

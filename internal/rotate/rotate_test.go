@@ -546,3 +546,28 @@ func TestPGCredential(t *testing.T) {
 		t.Errorf("no PG: %v", err)
 	}
 }
+
+func TestPGCredentialInPgpass(t *testing.T) {
+	f := setup(t, 40*time.Minute)
+	pgpassFile := filepath.Join(f.dir, "home", ".pgpass")
+	os.MkdirAll(filepath.Dir(pgpassFile), 0o700)
+	os.WriteFile(pgpassFile, []byte("# mine\nother.host:5432:*:me:keep-this\n"), 0o600)
+	f.writeEnv(string(f.before) + "VOYCE_PG_CREDENTIAL_INSTANCE=voyce-pg\n")
+	o := f.opts()
+	o.PgpassFile = pgpassFile
+	res, err := f.run(o)
+	if err != nil || res.Outcome != Rotated || res.PG == nil || res.PG.Outcome != Rotated {
+		t.Fatalf("outcome %v err %v pg %+v", res.Outcome, err, res.PG)
+	}
+	b, _ := os.ReadFile(pgpassFile)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 3 || lines[1] != "other.host:5432:*:me:keep-this" ||
+		!strings.HasPrefix(lines[2], "instance-0b6c.database.cloud.databricks.com:5432:databricks_postgres:dev.user@example.com:ey") {
+		t.Errorf(".pgpass has %d lines", len(lines))
+	}
+	f.secrets = append(f.secrets, lines[2][strings.LastIndexByte(lines[2], ':')+1:])
+	f.noSecrets(res, err)
+	if res, _ := f.run(o); res.Outcome != StillValid {
+		t.Errorf("second run: %v", res.Outcome)
+	}
+}
