@@ -63,7 +63,12 @@ func (d *Deps) checkRotationSchedule(ctx context.Context) Result {
 	}
 	for _, p := range r.Problems {
 		msg, fix, _ := strings.Cut(p, " Fix: ")
-		msgs = append(msgs, strings.TrimSuffix(msg, "."))
+		msg = strings.TrimSuffix(msg, ".")
+		if short, _, ok := strings.Cut(msg, ": "); ok && len(msg) > 100 {
+			details = append(details, msg)
+			msg = short
+		}
+		msgs = append(msgs, msg)
 		if fix != "" {
 			fixes = append(fixes, fix)
 		}

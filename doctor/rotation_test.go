@@ -29,6 +29,10 @@ func TestRotationSchedule(t *testing.T) {
 		{"moved binary", &schedule.StatusReport{Kind: schedule.Systemd, Installed: true, Enabled: true, Active: true,
 			Mismatch: "ExecStart differs", Problems: []string{"the installed units run /old/voyce-auth, which no longer exists. Fix: voyce-auth schedule install"}},
 			nil, StatusFail, "the installed units run /old/voyce-auth, which no longer exists", "voyce-auth schedule install"},
+		{"long problem", &schedule.StatusReport{Kind: schedule.Cron, Installed: true, Enabled: true, Active: true,
+			Problems: []string{"the installed schedule differs from what install would write now (moved binary or project?): " +
+				strings.Repeat("crontab line 2 is x, now it would be y ", 5) + ". Fix: voyce-auth schedule install"}},
+			nil, StatusFail, "the installed schedule differs from what install would write now (moved binary or project?)", "voyce-auth schedule install"},
 		{"stopped", &schedule.StatusReport{Kind: schedule.Systemd, Installed: true, Matches: true, State: "timer disabled, inactive"},
 			nil, StatusFail, "installed but not running (timer disabled, inactive)", "voyce-auth schedule install"},
 		{"error", nil, errors.New("systemctl: bus gone"), StatusFail, "cannot inspect the rotation schedule: systemctl: bus gone",
@@ -39,6 +43,9 @@ func TestRotationSchedule(t *testing.T) {
 				return tc.report, tc.err
 			}}
 			r := runCheck(t, d, "rotation-schedule")
+			if len(r.Message) > 150 {
+				t.Errorf("message too long for one line (%d): %q", len(r.Message), r.Message)
+			}
 			if r.Status != tc.status || !strings.Contains(r.Message, tc.msg) || !strings.HasPrefix(r.Fix, tc.fix) {
 				t.Errorf("got %s %q fix %q; want %s %q fix %q", r.Status, r.Message, r.Fix, tc.status, tc.msg, tc.fix)
 			}

@@ -100,6 +100,9 @@ func Run(ctx context.Context, checks []Check, opts Options) []Outcome {
 				}
 				if st := final[j].Status; !st.Passed() {
 					r = Skip("skipped: needs %s, which %s", dep, statusVerb(st))
+					if st == StatusSkip && strings.HasPrefix(final[j].Message, "skipped: needs ") {
+						r.Message = final[j].Message // name the check that failed, not the chain
+					}
 					return
 				}
 			}

@@ -115,6 +115,7 @@ func TestRunDependencies(t *testing.T) {
 			return OK("did not wait for a")
 		}),
 		fake("missing-dep", []string{"not-in-run"}, func(context.Context) Result { return OK("ran") }),
+		fake("e", []string{"c"}, func(context.Context) Result { return OK("e should not run") }),
 	}
 	got := byID(Run(context.Background(), checks, Options{Timeout: 2 * time.Second}))
 	want := map[string]Status{"a": StatusWarn, "b": StatusOK, "c": StatusSkip, "d": StatusFail,
@@ -126,6 +127,10 @@ func TestRunDependencies(t *testing.T) {
 	}
 	if !strings.Contains(got["c"].Message, "needs d, which failed") {
 		t.Errorf("c message = %q", got["c"].Message)
+	}
+	// A chain of skips names the check that failed.
+	if got["e"].Status != StatusSkip || got["e"].Message != "skipped: needs d, which failed" {
+		t.Errorf("e = %+v", got["e"])
 	}
 }
 
