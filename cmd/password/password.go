@@ -337,7 +337,7 @@ func runOnServer(opts *Options, p pg.Params) error {
 		return err
 	}
 	if err != nil && ce.Stage == pg.StageConnect {
-		fmt.Fprintf(out, "%s Could not log in with the current password (from %s): %s\n", cs.FailureIcon(), source, ce.Error())
+		fmt.Fprintf(out, "%s Could not log in with the current password (from %s): %s\n", cs.FailureIcon(), source, ce.Reason())
 		if ce.Problem != nil {
 			fix := ce.Problem.Fix
 			if ce.Problem.Cause == pg.CauseWrongPassword {
@@ -370,7 +370,7 @@ func runOnServer(opts *Options, p pg.Params) error {
 	// Something failed after the ALTER.
 	switch ce.Stage {
 	case pg.StageVerify:
-		fmt.Fprintf(out, "%s The new password did not log in on a second connection: %s\n", cs.FailureIcon(), ce.Error())
+		fmt.Fprintf(out, "%s The new password did not log in on a second connection: %s\n", cs.FailureIcon(), ce.Reason())
 	case pg.StageCommit:
 		fmt.Fprintf(out, "%s Logged in with the new password on a second connection\n", cs.SuccessIcon())
 		fmt.Fprintf(out, "%s Could not save it in %s: %v\n", cs.FailureIcon(), opts.Store.PasswordFile(), ce.Err)

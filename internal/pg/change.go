@@ -53,15 +53,14 @@ type ChangeError struct {
 	RestoreErr error
 }
 
-func (e *ChangeError) Error() string {
-	msg := ""
-	switch {
-	case e.Problem != nil:
-		msg = e.Problem.Message
-	default:
-		msg = e.Err.Error()
+func (e *ChangeError) Error() string { return fmt.Sprintf("%s: %s", e.Stage, e.Reason()) }
+
+// Reason is the failure in one line, without the stage: the Problem's message when there is one.
+func (e *ChangeError) Reason() string {
+	if e.Problem != nil {
+		return e.Problem.Message
 	}
-	return fmt.Sprintf("%s: %s", e.Stage, msg)
+	return oneLine(e.Err.Error())
 }
 
 func (e *ChangeError) Unwrap() error { return e.Err }

@@ -139,8 +139,10 @@ func Shared(t testing.TB) *Server {
 
 // BinDir finds the folder holding initdb and postgres: PATH first, then /usr/lib/postgresql/*/bin (the
 // highest version).
-func BinDir() (string, error) {
-	if p, err := exec.LookPath("initdb"); err == nil {
+func BinDir() (string, error) { return findBinDir(exec.LookPath, "/usr/lib/postgresql/*/bin") }
+
+func findBinDir(lookPath func(string) (string, error), glob string) (string, error) {
+	if p, err := lookPath("initdb"); err == nil {
 		if r, err := filepath.EvalSymlinks(p); err == nil {
 			p = r
 		}
@@ -149,7 +151,7 @@ func BinDir() (string, error) {
 			return dir, nil
 		}
 	}
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	dirs, _ := filepath.Glob(glob)
 	sort.Slice(dirs, func(i, j int) bool { return versionOf(dirs[i]) > versionOf(dirs[j]) })
 	for _, dir := range dirs {
 		if isExecutable(filepath.Join(dir, "initdb")) && isExecutable(filepath.Join(dir, "postgres")) {
