@@ -229,7 +229,8 @@ func TestSystemdAnalyzeVerify(t *testing.T) {
 		t.Fatal("systemd-analyze is required: apt-get install -y systemd")
 	}
 	root := t.TempDir()
-	project := filepath.Join(root, `My "Voyce" 100% & <proj>'s $HOME \x zoë`)
+	// "%Z" is an unknown systemd specifier: left unescaped, systemd refuses the line.
+	project := filepath.Join(root, `My "Voyce" 100% & <proj>'s $HOME \x zoë 50%Zed`)
 	bin := filepath.Join(root, "Voyce Tools 100%", "bin", "voyce-auth")
 	dbx := filepath.Join(root, "dbx bin")
 	for _, d := range []string{project, filepath.Dir(bin), dbx} {
@@ -253,12 +254,27 @@ func TestSystemdAnalyzeVerify(t *testing.T) {
 		}
 		paths = append(paths, p)
 	}
-	cmd := exec.Command(sa, append([]string{"verify"}, paths...)...)
-	cmd.Env = append(os.Environ(), "SYSTEMD_LOG_COLOR=0")
-	out, err := cmd.CombinedOutput()
-	if err != nil || len(bytes.TrimSpace(out)) > 0 {
-		t.Fatalf("systemd-analyze verify: %v\n%s", err, out)
+	// As a system unit, and as a user unit (what install makes it; --user needs a runtime folder).
+	runtime := t.TempDir()
+	os.Chmod(runtime, 0o700)
+	for _, mode := range [][]string{{"verify"}, {"--user", "verify"}} {
+		cmd := exec.Command(sa, append(mode, paths...)...)
+		cmd.Env = append(os.Environ(), "SYSTEMD_LOG_COLOR=0", "XDG_RUNTIME_DIR="+runtime)
+		out, err := cmd.CombinedOutput()
+		// verify exits 0 on unknown keys and bad values, printing a warning: any output is a failure.
+		if err != nil || len(bytes.TrimSpace(out)) > 0 {
+			t.Fatalf("systemd-analyze %s: %v\n%s", strings.Join(mode, " "), err, out)
+		}
 	}
+	// The same unit without the %% escaping draws a complaint, so the escaping is what made it pass.
+	raw := strings.ReplaceAll(string(files[0].Content), "%%", "%")
+	if err := os.WriteFile(paths[0], []byte(raw), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(sa, append([]string{"verify"}, paths...)...).CombinedOutput(); err == nil && len(bytes.TrimSpace(out)) == 0 {
+		t.Fatalf("systemd-analyze verify accepted an unescaped '%%':\n%s", raw)
+	}
+	os.WriteFile(paths[0], files[0].Content, 0o644)
 	// A unit whose program does not exist must fail, so the check above means something.
 	if err := os.Remove(bin); err != nil {
 		t.Fatal(err)

@@ -403,6 +403,9 @@ func printStatus(opts *Options, r *schedule.StatusReport) {
 	fmt.Fprintf(w, "  log:        %s\n", r.LogFile)
 	fmt.Fprintf(w, "  last entry: %s\n", line)
 	for _, p := range r.Problems {
+		fmt.Fprintf(w, "%s %s\n", cs.FailureIcon(), p)
+	}
+	for _, p := range r.Warnings {
 		fmt.Fprintf(w, "%s %s\n", cs.WarningIcon(), p)
 	}
 }

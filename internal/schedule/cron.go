@@ -174,7 +174,7 @@ func (m *Manager) statusCron(ctx context.Context, s Spec, r *StatusReport) error
 	if w := m.cronDaemonWarning(s); w != "" {
 		r.Active = false
 		r.State = "crontab lines present, no cron daemon found"
-		r.Problems = append(r.Problems, w)
+		r.Warnings = append(r.Warnings, w)
 	}
 	if r.Enabled && s.Interval > 0 && m.Clock != nil {
 		r.NextRun = nextCronRun(m.now(), s.Interval)

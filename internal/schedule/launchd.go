@@ -48,12 +48,7 @@ func (m *Manager) installLaunchd(ctx context.Context, s Spec, targets []Target, 
 	}
 	rep.Changed = true
 	if isLoaded {
-		c := launchctl("bootout", service(s))
-		rep.Commands = append(rep.Commands, c.String())
-		if _, err := m.run(ctx, c); err != nil {
-			return err
-		}
-		if err := m.waitGone(ctx, s); err != nil {
+		if err := m.bootout(ctx, s, &rep.Commands); err != nil {
 			return err
 		}
 	}
@@ -63,6 +58,20 @@ func (m *Manager) installLaunchd(ctx context.Context, s Spec, targets []Target, 
 		return err
 	}
 	return nil
+}
+
+// bootout unloads the agent and waits until launchd has let go of the label. "No such process" (already
+// gone) and "Operation now in progress" (still stopping) are not failures: the wait decides.
+func (m *Manager) bootout(ctx context.Context, s Spec, cmds *[]string) error {
+	c := launchctl("bootout", service(s))
+	*cmds = append(*cmds, c.String())
+	if _, err := m.run(ctx, c); err != nil {
+		var se *Error
+		if !errors.As(err, &se) || !(strings.Contains(se.Message, "No such process") || strings.Contains(se.Message, "Operation now in progress")) {
+			return err
+		}
+	}
+	return m.waitGone(ctx, s)
 }
 
 // waitGone polls until launchd has finished unloading the label (bootout is asynchronous).
@@ -90,12 +99,7 @@ func (m *Manager) removeLaunchd(ctx context.Context, s Spec, rep *RemoveReport) 
 		return false, nil
 	}
 	if isLoaded {
-		c := launchctl("bootout", service(s))
-		rep.Commands = append(rep.Commands, c.String())
-		if _, err := m.run(ctx, c); err != nil {
-			return true, err
-		}
-		if err := m.waitGone(ctx, s); err != nil {
+		if err := m.bootout(ctx, s, &rep.Commands); err != nil {
 			return true, err
 		}
 	}

@@ -225,6 +225,14 @@ func TestSystemdStatusAndRemove(t *testing.T) {
 		}
 	}
 
+	// Lingering off is a warning (fine on an always-logged-in desktop), not a problem.
+	sd.linger = "no"
+	r, _ = e.m.Status(ctx, st)
+	if !r.OK() || len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "loginctl enable-linger dev") {
+		t.Errorf("lingering off: ok=%v warnings=%q problems=%q", r.OK(), r.Warnings, r.Problems)
+	}
+	sd.linger = "yes"
+
 	// The binary moved: status says the installed unit is stale, and how to fix it.
 	moved := st
 	moved.Binary = "/usr/local/bin/voyce-auth"

@@ -197,7 +197,7 @@ func (m *Manager) statusSystemd(ctx context.Context, s Spec, r *StatusReport) er
 		}
 	}
 	if w := m.lingerWarning(ctx, s); w != "" {
-		r.Problems = append(r.Problems, w)
+		r.Warnings = append(r.Warnings, w)
 	}
 	return nil
 }
