@@ -31,6 +31,8 @@ type Store interface {
 	PasswordFile() string
 	// EnvFile is the .env path, for messages.
 	EnvFile() string
+	// LiteralPasswordKeys lists .env keys that hold a password written out (not ${PGPASSWORD}).
+	LiteralPasswordKeys() []string
 }
 
 // Options are the command's inputs.
@@ -89,7 +91,7 @@ POSTGRES_SSLMODE). Without a terminal, give the new password on stdin (--passwor
 		Flags: fs,
 		Run: func(args []string) error {
 			if len(args) > 0 {
-				return cmdutil.Usagef("password: unexpected argument %q (passwords are never given as arguments; use --password-stdin)", args[0])
+				return cmdutil.Usagef("password: takes no arguments (a password on the command line ends up in shell history and ps; use --password-stdin or the prompt)")
 			}
 			opts.IO = f.IO
 			opts.Prompter = f.Prompter
@@ -256,11 +258,25 @@ func runElsewhere(opts *Options, p pg.Params) error {
 		fmt.Fprintf(out, "%s %s already holds this password; nothing to change\n", cs.SuccessIcon(), opts.Store.PasswordFile())
 	}
 	warnPGPASSWORD(opts, pw)
+	warnLiteral(opts)
 	return nil
 }
 
 func entryName(p pg.Params) string {
 	return fmt.Sprintf("%s:%d:%s:%s", p.Host, p.Port, p.Database, p.User)
+}
+
+// warnLiteral says when .env holds a password written out: it still holds the old one.
+func warnLiteral(opts *Options) {
+	keys := opts.Store.LiteralPasswordKeys()
+	if len(keys) == 0 {
+		return
+	}
+	cs := opts.IO.ColorScheme()
+	fmt.Fprintf(opts.IO.ErrOut, "%s %s sets %s to a password written out, which still holds the old one.\n",
+		cs.WarningIcon(), opts.Store.EnvFile(), strings.Join(keys, " and "))
+	fmt.Fprintf(opts.IO.ErrOut, "  Fix: in %s write POSTGRES_PASSWORD=${PGPASSWORD} and delete any PGPASSWORD=... line (the password then comes from %s)\n",
+		opts.Store.EnvFile(), opts.Store.PasswordFile())
 }
 
 // warnPGPASSWORD says when PGPASSWORD holds another password: it overrides .pgpass for psql, libpq and the
@@ -364,6 +380,7 @@ func runOnServer(opts *Options, p pg.Params) error {
 			fmt.Fprintf(out, "New password: %s\n", pw)
 		}
 		warnPGPASSWORD(opts, pw)
+		warnLiteral(opts)
 		return nil
 	}
 

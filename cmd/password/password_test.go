@@ -435,3 +435,35 @@ func TestUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestWarnsAboutLiteralPasswordInEnv(t *testing.T) {
+	f := newFixture(t)
+	env := strings.Replace(string(readFile(t, f.env)), "POSTGRES_PASSWORD=${PGPASSWORD}", "POSTGRES_PASSWORD="+f.oldPw, 1)
+	writeFile(t, f.env, env)
+	newPw := pgtest.RandomPassword()
+	f.opts.OnServer, f.opts.PasswordStdin = true, true
+	f.stdin.WriteString(newPw)
+	if err := run(f.opts); err != nil {
+		t.Fatalf("run: %v\n%s", err, f.stderr)
+	}
+	if !strings.Contains(f.stderr.String(), "sets POSTGRES_PASSWORD to a password written out") {
+		t.Fatalf("no warning:\n%s", f.stderr)
+	}
+	if string(readFile(t, f.env)) != env {
+		t.Fatal(".env was changed")
+	}
+	f.noLeaks(t, newPw, f.oldPw)
+}
+
+func TestNewCmdRefusesPasswordArgument(t *testing.T) {
+	io, _, _, _ := iostreams.Test()
+	c := NewCmd(&cmdutil.Factory{IO: io, Getenv: func(string) string { return "" }, WorkDir: t.TempDir(), HomeDir: t.TempDir()})
+	err := c.Run([]string{"hunter2"})
+	var ue *cmdutil.UsageError
+	if !errors.As(err, &ue) || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("err = %v", err)
+	}
+	if cmdutil.ExitCode(err) != cmdutil.ExitUsage {
+		t.Fatalf("exit code %d", cmdutil.ExitCode(err))
+	}
+}

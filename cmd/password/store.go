@@ -3,10 +3,12 @@ package password
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 
 	"github.com/voyce/voyce-auth/internal/config"
+	"github.com/voyce/voyce-auth/internal/dotenv"
 	"github.com/voyce/voyce-auth/internal/pg"
 	"github.com/voyce/voyce-auth/internal/pgpass"
 	"github.com/voyce/voyce-auth/internal/safefile"
@@ -59,6 +61,23 @@ func (s *FileStore) Conn() (pg.Params, error) {
 
 func pgpassConn(p pg.Params) pgpass.Conn {
 	return pgpass.Conn{Host: p.Host, Port: strconv.Itoa(p.Port), Database: p.Database, User: p.User}
+}
+
+// LiteralPasswordKeys implements Store: the .env keys (POSTGRES_PASSWORD, PGPASSWORD) that hold a password
+// written out instead of a ${PGPASSWORD} reference.
+func (s *FileStore) LiteralPasswordKeys() []string {
+	data, err := os.ReadFile(s.envPath)
+	if err != nil {
+		return nil
+	}
+	f := dotenv.Parse(data)
+	var keys []string
+	for _, k := range []string{config.KeyPostgresPassword, "PGPASSWORD"} {
+		if v, ok := f.Lookup(k); ok && strings.TrimSpace(v) != "" && !dotenv.HasReference(v) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 // Saved implements Store: the password libpq would take from the file for p (first matching line).
