@@ -117,7 +117,7 @@ func printText(io *iostreams.IOStreams, r *engine.Result, err error) {
 	before := ""
 	switch {
 	case b.Status == "valid":
-		before = fmt.Sprintf("valid for %s more (until %s)", token.Human(time.Duration(b.ExpiresInMinutes)*time.Minute), b.ExpiresAt.Format("15:04 UTC"))
+		before = fmt.Sprintf("valid for %s more (until %s)", token.Human(b.Remaining), b.ExpiresAt.Format("15:04 UTC"))
 	case b.Status != "":
 		before = b.Message
 	}

@@ -179,7 +179,7 @@ func printText(io *iostreams.IOStreams, r *Report) {
 }
 
 func both(local, utc time.Time) string {
-	if local.Location() == time.UTC {
+	if _, off := local.Zone(); off == 0 && local.Format("MST") == "UTC" {
 		return utc.Format("2006-01-02 15:04:05 UTC")
 	}
 	return local.Format("2006-01-02 15:04:05 MST") + " (" + utc.Format("15:04:05 UTC") + ")"

@@ -105,6 +105,8 @@ type TokenState struct {
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 	// ExpiresInMinutes is the whole minutes left at the time of the run (negative once expired).
 	ExpiresInMinutes int `json:"expires_in_minutes"`
+	// Remaining is the exact time left at the time of the run.
+	Remaining time.Duration `json:"-"`
 }
 
 func stateOf(v token.Verdict) TokenState {
@@ -113,6 +115,7 @@ func stateOf(v token.Verdict) TokenState {
 		ts.Subject = v.Info.Subject
 		ts.ExpiresAt = v.Info.ExpiresAt.UTC()
 		ts.ExpiresInMinutes = int(v.Remaining / time.Minute)
+		ts.Remaining = v.Remaining
 	}
 	return ts
 }
@@ -385,7 +388,7 @@ func Run(ctx context.Context, o Options, d Deps) (*Result, error) {
 		subject = after.Subject
 		if same {
 			res.Outcome = SameToken
-			res.Message = fmt.Sprintf("the Databricks CLI returned the token it already had (valid for %s more; older CLIs refresh only in the last 5 minutes): the next run will get a new one", token.Human(time.Duration(after.ExpiresInMinutes)*time.Minute))
+			res.Message = fmt.Sprintf("the Databricks CLI returned the token it already had (valid for %s more; older CLIs refresh only in the last 5 minutes): the next run will get a new one", token.Human(after.Remaining))
 		} else {
 			rotated = append(rotated, "token")
 			newExpiry = after.ExpiresAt
@@ -409,7 +412,7 @@ func Run(ctx context.Context, o Options, d Deps) (*Result, error) {
 		res.Outcome = Rotated
 		res.Message = "rotated: " + strings.Join(rotated, ", ")
 		if res.After != nil && !res.After.ExpiresAt.IsZero() {
-			res.Message = fmt.Sprintf("rotated: the new token is valid for %s (until %s)", token.Human(time.Duration(res.After.ExpiresInMinutes)*time.Minute), res.After.ExpiresAt.Format("15:04 UTC"))
+			res.Message = fmt.Sprintf("rotated: the new token is valid for %s (until %s)", token.Human(res.After.Remaining), res.After.ExpiresAt.Format("15:04 UTC"))
 			if res.PG != nil {
 				res.Message += "; database credential renewed"
 			}

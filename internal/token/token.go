@@ -228,10 +228,15 @@ func Judge(info *Info, now time.Time, host string) Verdict {
 	return v
 }
 
-// Human renders a duration for people: "42 minutes", "1 hour 5 minutes", "30 seconds".
+// Human renders a duration for people, rounded to its unit: "42 minutes", "1 hour 5 minutes", "30 seconds".
 func Human(d time.Duration) string {
 	if d < 0 {
 		d = -d
+	}
+	if d >= time.Minute-time.Second/2 {
+		d = d.Round(time.Minute)
+	} else {
+		d = d.Round(time.Second)
 	}
 	plural := func(n int64, unit string) string {
 		if n == 1 {

@@ -123,7 +123,7 @@ func TestExpectedIssuer(t *testing.T) {
 func TestHuman(t *testing.T) {
 	for d, want := range map[time.Duration]string{
 		30 * time.Second: "30 seconds", time.Minute: "1 minute", 59 * time.Minute: "59 minutes",
-		time.Hour: "1 hour", 65 * time.Minute: "1 hour 5 minutes", -2 * time.Minute: "2 minutes", 72 * time.Hour: "3 days",
+		time.Hour: "1 hour", 59*time.Minute + 59*time.Second: "1 hour", 42*time.Minute + 20*time.Second: "42 minutes", 65 * time.Minute: "1 hour 5 minutes", -2 * time.Minute: "2 minutes", 72 * time.Hour: "3 days",
 	} {
 		if got := Human(d); got != want {
 			t.Errorf("Human(%v) = %q, want %q", d, got, want)
