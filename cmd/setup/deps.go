@@ -1,0 +1,97 @@
+package setup
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/voyce/voyce-auth/cmd/cmdutil"
+	cmddoctor "github.com/voyce/voyce-auth/cmd/doctor"
+	cmdschedule "github.com/voyce/voyce-auth/cmd/schedule"
+	"github.com/voyce/voyce-auth/doctor"
+	"github.com/voyce/voyce-auth/internal/databricks"
+	"github.com/voyce/voyce-auth/wizard"
+)
+
+// realDeps wires the wizard to the real files, PostgreSQL, Databricks CLI, scheduler and doctor.
+func realDeps(f *cmdutil.Factory) (wizard.Deps, error) {
+	store := &wizard.Files{
+		Env:    f.EnvFile(),
+		Pgpass: f.PgpassFile(),
+		Getenv: f.Getenv,
+		Backup: true,
+		EnsureIgnored: func() (string, string, error) {
+			return ensureIgnored(f)
+		},
+	}
+	db := &wizard.DB{
+		Client: &databricks.Client{Runner: f.Runner, GOOS: f.GOOS},
+		Clock:  f.Clock,
+		GOOS:   f.GOOS,
+		In:     f.IO.In, Out: f.IO.Out, ErrOut: f.IO.ErrOut,
+	}
+	return wizard.Deps{
+		Prompter:   f.Prompter,
+		Store:      store,
+		Postgres:   wizard.PG{},
+		Databricks: db,
+		InstallSchedule: func(ctx context.Context, kind string) ([]string, error) {
+			return nil, installSchedule(f, kind)
+		},
+		// TODO(doctor): QuickChecks, once package doctor exports its quick checks.
+		Getenv: f.Getenv,
+	}, nil
+}
+
+// installSchedule runs 'voyce-auth schedule install --kind KIND' (the schedule command prints what it did).
+func installSchedule(f *cmdutil.Factory, kind string) error {
+	c := cmdschedule.NewCmd(f)
+	cmdutil.AddGlobalFlags(c.Flags, &f.Globals)
+	pos, err := cmdutil.ParseFlags(c.Flags, c.Name, []string{"install", "--kind", kind})
+	if err == nil {
+		err = c.Run(pos)
+	}
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, cmdutil.ErrSilent):
+		return &wizard.Problem{Message: "the rotation schedule was not installed (see above)"}
+	}
+	return &wizard.Problem{Message: "the rotation schedule was not installed: " + err.Error()}
+}
+
+// ensureIgnored applies the doctor's secrets-ignored fix (the one place that knows how .env, .pgpass and
+// logs/ are git-ignored): it appends what is missing to the project's .gitignore, never rewriting it.
+// Outside a git work tree there is nothing to do.
+func ensureIgnored(f *cmdutil.Factory) (path, change string, err error) {
+	ctx, cancel := context.WithTimeout(f.Context, 10*time.Second)
+	defer cancel()
+	d := cmddoctor.DepsFrom(f, 10*time.Second)
+	checks, err := doctor.Select(doctor.All(d), []string{"secrets-ignored"}, nil)
+	if err != nil {
+		return "", "", err
+	}
+	for _, c := range checks {
+		fx, ok := c.(doctor.Fixer)
+		if c.ID() != "secrets-ignored" || !ok {
+			continue
+		}
+		r := c.Run(ctx)
+		plan := fx.PlanFix(r)
+		if plan == "" {
+			return "", "", nil
+		}
+		if err := fx.Fix(ctx, r); err != nil {
+			return "", "", err
+		}
+		// The plan reads "append .env, logs/ to PATH"; the change is listed under PATH.
+		change = strings.Replace(plan, "append ", "appended ", 1)
+		if i := strings.LastIndex(change, " to "); i > 0 {
+			change = change[:i]
+		}
+		return filepath.Join(f.ProjectDir(), ".gitignore"), change, nil
+	}
+	return "", "", nil
+}
