@@ -9,7 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/user"
 	"path/filepath"
 	"strings"
 	"time"
@@ -31,17 +30,9 @@ type Options struct {
 	Interval time.Duration // 0: the default (install, print) or the installed one (status)
 	JSON     bool
 
-	// Executable returns the voyce-auth binary the schedule will run.
-	Executable func() (string, error)
-	EnvFile    string
-	ProjectDir string
-	// LookPath finds the databricks binary, whose folder goes into the schedule's PATH.
-	LookPath   func(string) (string, error)
-	GOOS       string
-	HomeDir    string
-	ConfigHome string // $XDG_CONFIG_HOME
-	UID        int    // for launchd's gui/UID domain
-	User       string // for the lingering check
+	// Machine is the binary (f.Executable), .env (f.EnvFile), project folder (f.ProjectDir), databricks
+	// look-up (f.Runner), GOOS, home, environment, and the user id (os.Getuid in production).
+	Machine schedule.Machine
 }
 
 const long = `Install, inspect or remove the schedule that runs 'voyce-auth rotate' unattended.
@@ -97,17 +88,16 @@ func NewCmd(f *cmdutil.Factory) *cmdutil.Command {
 			opts.IO = f.IO
 			opts.Context = f.Context
 			opts.Manager = &schedule.Manager{Runner: f.Runner, Clock: f.Clock}
-			opts.Executable = f.Executable
-			opts.EnvFile = f.EnvFile()
-			opts.ProjectDir = f.ProjectDir()
-			opts.LookPath = f.Runner.LookPath
-			opts.GOOS = f.GOOS
-			opts.HomeDir = f.HomeDir
-			if f.Getenv != nil {
-				opts.ConfigHome = f.Getenv("XDG_CONFIG_HOME")
+			opts.Machine = schedule.Machine{
+				Runner:     f.Runner,
+				Executable: f.Executable,
+				Getenv:     f.Getenv,
+				EnvFile:    f.EnvFile(),
+				ProjectDir: f.ProjectDir(),
+				GOOS:       f.GOOS,
+				HomeDir:    f.HomeDir,
+				UID:        os.Getuid(),
 			}
-			opts.UID = os.Getuid()
-			opts.User = userName(f.Getenv)
 			return run(opts)
 		},
 	}
@@ -130,21 +120,6 @@ func checkFlags(action string, set map[string]bool) error {
 		return cmdutil.Usagef("schedule: unknown action %q; accepted: install, remove, status, print", action)
 	}
 	return nil
-}
-
-// userName is the login name: $USER, $LOGNAME, else the account database.
-func userName(getenv func(string) string) string {
-	if getenv != nil {
-		for _, k := range []string{"USER", "LOGNAME"} {
-			if v := getenv(k); v != "" {
-				return v
-			}
-		}
-	}
-	if u, err := user.Current(); err == nil {
-		return u.Username
-	}
-	return ""
 }
 
 func run(opts *Options) error {
@@ -180,43 +155,23 @@ func run(opts *Options) error {
 
 // buildSpec gathers the paths the schedule needs; notes are warnings about them (databricks not found...).
 func buildSpec(opts *Options, kind schedule.Kind) (schedule.Spec, []string, error) {
-	var notes []string
-	bin, err := opts.Executable()
+	spec, err := schedule.NewSpec(kind, opts.Interval, opts.Machine)
 	if err != nil {
-		return schedule.Spec{}, nil, fmt.Errorf("cannot find the path of this voyce-auth binary: %w", err)
+		return spec, nil, err
 	}
-	if opts.Action == "install" && isTemporaryBuild(bin) {
-		return schedule.Spec{}, nil, fmt.Errorf("this voyce-auth is a temporary 'go run' build (%s), which will be deleted: install it first (go install ./cmd/voyce-auth) and run 'voyce-auth schedule install' from the installed binary", bin)
+	var notes []string
+	if opts.Action == "install" && isTemporaryBuild(spec.Binary) {
+		return spec, nil, fmt.Errorf("this voyce-auth is a temporary 'go run' build (%s), which will be deleted: install it first (go install ./cmd/voyce-auth) and run 'voyce-auth schedule install' from the installed binary", spec.Binary)
 	}
-	dbxDir := ""
-	if p, err := opts.LookPath("databricks"); err == nil {
-		if abs, err := filepath.Abs(p); err == nil {
-			p = abs
-		}
-		dbxDir = filepath.Dir(p)
-	} else if opts.Action == "install" || opts.Action == "print" {
+	if spec.DatabricksDir == "" && (opts.Action == "install" || opts.Action == "print") {
 		notes = append(notes, "the databricks CLI is not in PATH, so the schedule's PATH holds only the system folders and rotate will fail until it can find it. Fix: install the CLI (https://docs.databricks.com/dev-tools/cli/install.html), then run 'voyce-auth schedule install' again")
 	}
 	if opts.Action == "install" {
-		if _, err := os.Stat(opts.EnvFile); err != nil {
-			notes = append(notes, fmt.Sprintf("%s does not exist yet: every scheduled run will fail until it does. Fix: voyce-auth setup", opts.EnvFile))
+		if _, err := os.Stat(spec.EnvFile); err != nil {
+			notes = append(notes, fmt.Sprintf("%s does not exist yet: every scheduled run will fail until it does. Fix: voyce-auth setup", spec.EnvFile))
 		}
 	}
-	return schedule.Spec{
-		Kind: kind,
-		Params: templates.Params{
-			Binary:        bin,
-			EnvFile:       opts.EnvFile,
-			ProjectDir:    opts.ProjectDir,
-			DatabricksDir: dbxDir,
-			Interval:      opts.Interval,
-			GOOS:          opts.GOOS,
-		},
-		HomeDir:    opts.HomeDir,
-		ConfigHome: opts.ConfigHome,
-		UID:        opts.UID,
-		User:       opts.User,
-	}, notes, nil
+	return spec, notes, nil
 }
 
 func isTemporaryBuild(bin string) bool {

@@ -55,19 +55,21 @@ func newHarness(t *testing.T, action string) *harness {
 	fake.SetPath("databricks", "/opt/dbx/bin/databricks")
 	h := &harness{fake: fake, out: out.String, errs: errOut.String, table: &table}
 	h.opts = &Options{
-		IO:         ios,
-		Context:    context.Background(),
-		Manager:    &schedule.Manager{Runner: fake, Clock: clock.NewFake(time.Date(2026, 11, 26, 6, 2, 0, 0, time.UTC)), LingerDir: root, CronPIDFiles: []string{filepath.Join(root, "crond.pid")}},
-		Action:     action,
-		Kind:       "auto",
-		Executable: func() (string, error) { return "/usr/local/bin/voyce-auth", nil },
-		EnvFile:    filepath.Join(project, ".env"),
-		ProjectDir: project,
-		LookPath:   fake.LookPath,
-		GOOS:       "linux",
-		HomeDir:    filepath.Join(root, "home"),
-		UID:        1000,
-		User:       "dev",
+		IO:      ios,
+		Context: context.Background(),
+		Manager: &schedule.Manager{Runner: fake, Clock: clock.NewFake(time.Date(2026, 11, 26, 6, 2, 0, 0, time.UTC)), LingerDir: root, CronPIDFiles: []string{filepath.Join(root, "crond.pid")}},
+		Action:  action,
+		Kind:    "auto",
+		Machine: schedule.Machine{
+			Runner:     fake,
+			Executable: func() (string, error) { return "/usr/local/bin/voyce-auth", nil },
+			Getenv:     func(k string) string { return map[string]string{"USER": "dev"}[k] },
+			EnvFile:    filepath.Join(project, ".env"),
+			ProjectDir: project,
+			GOOS:       "linux",
+			HomeDir:    filepath.Join(root, "home"),
+			UID:        1000,
+		},
 	}
 	return h
 }
@@ -153,11 +155,11 @@ func TestStatusText(t *testing.T) {
 
 func TestPrint(t *testing.T) {
 	h := newHarness(t, "print")
-	h.opts.Kind, h.opts.GOOS = "launchd", "darwin"
+	h.opts.Kind, h.opts.Machine.GOOS = "launchd", "darwin"
 	if err := run(h.opts); err != nil {
 		t.Fatal(err)
 	}
-	want := "==> " + filepath.Join(h.opts.HomeDir, "Library", "LaunchAgents", "com.voyce.oauth-rotation.plist") + " <==\n<?xml"
+	want := "==> " + filepath.Join(h.opts.Machine.HomeDir, "Library", "LaunchAgents", "com.voyce.oauth-rotation.plist") + " <==\n<?xml"
 	if !strings.Contains(h.out(), want) {
 		t.Errorf("print:\n%s", h.out())
 	}
@@ -185,9 +187,9 @@ func TestBadInput(t *testing.T) {
 		{func(o *Options) { o.Interval = 2 * time.Hour }, "schedule: --interval: "},
 		{func(o *Options) { o.Kind, o.Interval = "cron", 7*time.Minute }, "interval: cron can only"},
 		{func(o *Options) {
-			o.Executable = func() (string, error) { return "/tmp/go-build123/b001/exe/voyce-auth", nil }
+			o.Machine.Executable = func() (string, error) { return "/tmp/go-build123/b001/exe/voyce-auth", nil }
 		}, "temporary 'go run' build"},
-		{func(o *Options) { o.ProjectDir = "/tmp/a\nb"; o.EnvFile = "/tmp/a\nb/.env" }, ".env path: "},
+		{func(o *Options) { o.Machine.ProjectDir = "/tmp/a\nb"; o.Machine.EnvFile = "/tmp/a\nb/.env" }, ".env path: "},
 	} {
 		h := newHarness(t, "install")
 		tc.edit(h.opts)

@@ -567,3 +567,25 @@ func TestLastLine(t *testing.T) {
 		t.Errorf("lastLine = %q", got)
 	}
 }
+
+func TestNewSpec(t *testing.T) {
+	e := newEnv(t, "linux")
+	e.fake.SetPath("databricks", "/opt/dbx/bin/databricks")
+	m := Machine{
+		Runner:     e.fake,
+		Executable: func() (string, error) { return "/usr/local/bin/voyce-auth", nil },
+		Getenv:     func(k string) string { return map[string]string{"LOGNAME": "zoë", "XDG_CONFIG_HOME": "/cfg"}[k] },
+		EnvFile:    "/p/.env", ProjectDir: "/p", GOOS: "linux", HomeDir: "/home/z", UID: 1001,
+	}
+	s, err := NewSpec(Auto, 10*time.Minute, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.DatabricksDir != "/opt/dbx/bin" || s.User != "zoë" || s.SystemdDir() != "/cfg/systemd/user" || s.UID != 1001 || s.Interval != 10*time.Minute || s.Binary != "/usr/local/bin/voyce-auth" {
+		t.Errorf("%+v", s)
+	}
+	m.Executable = func() (string, error) { return "", errors.New("boom") }
+	if _, err := NewSpec(Auto, 0, m); err == nil {
+		t.Error("no error for an unknown executable")
+	}
+}
