@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -291,5 +292,31 @@ func TestUpsertFile(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "none")); err == nil {
 		t.Fatal("a refused upsert created the folder")
+	}
+}
+
+func TestConcurrentUpsertsLoseNone(t *testing.T) {
+	p := filepath.Join(t.TempDir(), ".pgpass")
+	const n = 16
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			_, _, err := UpsertFile(p, Entry{"h", "5432", "d", "user" + strconv.Itoa(i), "pw" + strconv.Itoa(i)}, safefile.Options{})
+			errs <- err
+		}()
+	}
+	for i := 0; i < n; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, _, err := ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		if pw, _, ok := f.Lookup(Conn{"h", "5432", "d", "user" + strconv.Itoa(i)}); !ok || pw != "pw"+strconv.Itoa(i) {
+			t.Fatalf("entry %d lost", i)
+		}
 	}
 }
