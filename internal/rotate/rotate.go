@@ -323,7 +323,7 @@ func Run(ctx context.Context, o Options, d Deps) (*Result, error) {
 			token.Human(p.before.Remaining), token.Human(o.Threshold))
 		if p.s.PGInstance != "" {
 			res.PG = &PGResult{Instance: p.s.PGInstance, Entry: o.PG.Describe(), Outcome: StillValid, ExpiresAt: p.pgBefore.UTC(),
-				Message: fmt.Sprintf("the database credential is valid for %s more", token.Human(p.pgBefore.Sub(d.Clock.Now())))}
+				Message: fmt.Sprintf("valid for %s more", token.Human(p.pgBefore.Sub(d.Clock.Now())))}
 		}
 		return res, nil
 	}
@@ -388,7 +388,7 @@ func Run(ctx context.Context, o Options, d Deps) (*Result, error) {
 		subject = after.Subject
 		if same {
 			res.Outcome = SameToken
-			res.Message = fmt.Sprintf("the Databricks CLI returned the token it already had (valid for %s more; older CLIs refresh only in the last 5 minutes): the next run will get a new one", token.Human(after.Remaining))
+			res.Message = fmt.Sprintf("the Databricks CLI returned the token it already had (valid for %s more): CLIs older than v0.296 refresh only in a token's last 5 minutes, so a later run will get the new one", token.Human(after.Remaining))
 		} else {
 			rotated = append(rotated, "token")
 			newExpiry = after.ExpiresAt
@@ -410,7 +410,7 @@ func Run(ctx context.Context, o Options, d Deps) (*Result, error) {
 	}
 	if len(rotated) > 0 {
 		res.Outcome = Rotated
-		res.Message = "rotated: " + strings.Join(rotated, ", ")
+		res.Message = "rotated: the database credential for " + p.s.PGInstance + " was renewed"
 		if res.After != nil && !res.After.ExpiresAt.IsZero() {
 			res.Message = fmt.Sprintf("rotated: the new token is valid for %s (until %s)", token.Human(res.After.Remaining), res.After.ExpiresAt.Format("15:04 UTC"))
 			if res.PG != nil {
