@@ -128,8 +128,8 @@ func run(opts *Options) error {
 	case opts.Timeout <= 0:
 		return cmdutil.Usagef("password: --timeout must be a positive duration such as 10s")
 	}
-	if !opts.IO.IsStdinTTY() && !opts.PasswordStdin && !opts.Generate {
-		return cmdutil.Usagef("password: stdin is not a terminal, so the new password cannot be asked for: " +
+	if !opts.IO.CanPrompt() && !opts.PasswordStdin && !opts.Generate {
+		return cmdutil.Usagef("password: not running in a terminal, so the new password cannot be asked for: " +
 			"pass it on stdin with --password-stdin (or use --on-server --generate)")
 	}
 	p, err := opts.Store.Conn()
@@ -366,8 +366,8 @@ func runOnServer(opts *Options, p pg.Params) error {
 	}
 	fmt.Fprintf(out, "%s Logged in as %s with the current password (from %s)%s\n", cs.SuccessIcon(), p.User, source,
 		map[bool]string{true: " over TLS", false: ", not encrypted"}[res.SSL])
-	if err != nil && ce.Stage == pg.StageAlter {
-		fmt.Fprintf(out, "%s The server refused the new password: %s\n", cs.FailureIcon(), ce.Err)
+	if err != nil && ce.Stage == pg.StageAlter && !res.Altered {
+		fmt.Fprintf(out, "%s The server did not take the new password: %s\n", cs.FailureIcon(), ce.Reason())
 		fmt.Fprintln(out, "  Fix: a role whose password is a Databricks OAuth token cannot be changed this way; use 'voyce-auth rotate'. Otherwise ask the workspace admin.")
 		fmt.Fprintln(out, "Nothing was changed.")
 		return cmdutil.ErrSilent
@@ -386,6 +386,8 @@ func runOnServer(opts *Options, p pg.Params) error {
 
 	// Something failed after the ALTER.
 	switch ce.Stage {
+	case pg.StageAlter:
+		fmt.Fprintf(out, "%s The change was interrupted after the server took it: %s\n", cs.FailureIcon(), ce.Reason())
 	case pg.StageVerify:
 		fmt.Fprintf(out, "%s The new password did not log in on a second connection: %s\n", cs.FailureIcon(), ce.Reason())
 	case pg.StageCommit:

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Stage names a step of ChangePassword, for reports.
@@ -104,7 +105,18 @@ func ChangePassword(ctx context.Context, p Params, newPassword string, opts Chan
 	err = SetPassword(qctx, conn, res.Role, newPassword)
 	cancel()
 	if err != nil {
-		return res, &ChangeError{Stage: StageAlter, Err: redactErr(err, oldPassword, newPassword)}
+		ce := &ChangeError{Stage: StageAlter, Err: redactErr(err, oldPassword, newPassword)}
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) {
+			// No answer from the server (interrupted, connection lost): the ALTER may have happened. If the
+			// new password logs in, it did: set the old one back.
+			if tookNewPassword(ctx, p, newPassword) {
+				res.Altered = true
+				ce.RestoreErr = restore(ctx, conn, p, res.Role, newPassword)
+				res.Restored = ce.RestoreErr == nil
+			}
+		}
+		return res, ce
 	}
 	res.Altered = true
 
@@ -135,6 +147,20 @@ func ChangePassword(ctx context.Context, p Params, newPassword string, opts Chan
 	}
 	res.Committed = true
 	return res, nil
+}
+
+// tookNewPassword reports whether newPassword logs in (even when ctx is cancelled).
+func tookNewPassword(ctx context.Context, p Params, newPassword string) bool {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.timeout())
+	defer cancel()
+	np := p
+	np.Password = newPassword
+	conn, err := Connect(rctx, np)
+	if err != nil {
+		return false
+	}
+	conn.Close(context.Background())
+	return true
 }
 
 // restore sets the old password (p.Password) back: through the open session when it still works, else

@@ -338,6 +338,7 @@ func (s *Server) configure(as *runAs) error {
 		"synchronous_commit = off",
 		"full_page_writes = off",
 		"max_connections = 100",
+		"shared_buffers = 32MB",
 	}
 	hbaType := "host"
 	if s.TLS {
