@@ -58,6 +58,7 @@ func (w *wizard) databricksSection(relogin bool) error {
 	if err != nil {
 		return err
 	}
+	w.printTokenInfo(info)
 	if err := w.save("Databricks", Changes{Databricks: &DatabricksSettings{Host: host, Profile: profile, Token: tok}}); err != nil {
 		return err
 	}
@@ -127,10 +128,10 @@ func (w *wizard) databricksLogin(host, profile string, relogin bool) (string, To
 		}
 	}
 	// Already logged in with a good token? Then a browser round trip is only done on request.
-	tok, info, terr := w.fetchToken(host, profile, false)
+	tok, info, terr := w.fetchToken(host, profile)
 	needLogin := relogin || terr != nil
 	if terr == nil && w.opts.Interactive && !relogin && !w.opts.SkipLogin {
-		w.printf("%s Already logged in as %s; token %s.\n", w.cs.SuccessIcon(), info.Subject, w.expiryText(info))
+		w.printf("%s Already logged in to %s as %s.\n", w.cs.SuccessIcon(), host, info.Subject)
 		again, err := w.d.Prompter.Confirm("Log in again anyway?", false)
 		if err != nil {
 			return "", TokenInfo{}, err
@@ -151,7 +152,7 @@ func (w *wizard) databricksLogin(host, profile string, relogin bool) (string, To
 		w.printf("A browser window opens; sign in there, then come back here.\n")
 		err := w.d.Databricks.Login(w.ctx, host, profile)
 		if err == nil {
-			tok, info, err = w.fetchToken(host, profile, true)
+			tok, info, err = w.fetchToken(host, profile)
 		}
 		if err == nil {
 			return tok, info, nil
@@ -165,8 +166,8 @@ func (w *wizard) databricksLogin(host, profile string, relogin bool) (string, To
 	}
 }
 
-// fetchToken runs `databricks auth token` and checks the answer. show prints the token's details.
-func (w *wizard) fetchToken(host, profile string, show bool) (string, TokenInfo, error) {
+// fetchToken runs `databricks auth token` and checks the answer.
+func (w *wizard) fetchToken(host, profile string) (string, TokenInfo, error) {
 	tok, err := w.d.Databricks.Token(w.ctx, host, profile)
 	if err != nil {
 		return "", TokenInfo{}, err
@@ -174,9 +175,6 @@ func (w *wizard) fetchToken(host, profile string, show bool) (string, TokenInfo,
 	info, err := w.d.Databricks.Inspect(tok, host)
 	if err != nil {
 		return "", TokenInfo{}, err
-	}
-	if show {
-		w.printTokenInfo(info)
 	}
 	return tok, info, nil
 }

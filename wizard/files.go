@@ -23,8 +23,8 @@ type Files struct {
 	// EnsureIgnored makes sure .env, .pgpass and logs/ are git-ignored in the project. It returns the file it
 	// changed and one line saying what it added ("" when nothing was needed). nil: not done.
 	EnsureIgnored func() (path, change string, err error)
-	// Backup keeps the previous .env and .pgpass in PATH.bak.
-	Backup bool
+	// BackupPgpass keeps the previous password file in PATH.bak (0600).
+	BackupPgpass bool
 }
 
 // EnvFile implements Store.
@@ -91,11 +91,10 @@ func (s *Files) CheckPassword(password string) error {
 // atomic write, then .gitignore.
 func (s *Files) Save(ch Changes) ([]FileChange, error) {
 	var out []FileChange
-	opts := safefile.Options{Backup: s.Backup}
 	if ch.Password != nil && ch.Postgres != nil {
 		c := *ch.Postgres
 		ur, res, err := pgpass.UpsertFile(s.Pgpass, pgpass.Entry{Host: c.Host, Port: strconv.Itoa(c.Port),
-			Database: c.Database, User: c.User, Password: *ch.Password}, opts)
+			Database: c.Database, User: c.User, Password: *ch.Password}, safefile.Options{Backup: s.BackupPgpass})
 		if err != nil {
 			return out, fmt.Errorf("%s: %w", s.Pgpass, err)
 		}
@@ -124,7 +123,7 @@ func (s *Files) Save(ch Changes) ([]FileChange, error) {
 		return out, err
 	}
 	if len(edit.Set) > 0 || len(edit.Unset) > 0 {
-		res, err := config.Save(s.Env, edit, opts)
+		res, err := config.Save(s.Env, edit, safefile.Options{})
 		if err != nil {
 			return out, fmt.Errorf("%s: %w", s.Env, err)
 		}

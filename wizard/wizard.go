@@ -165,6 +165,7 @@ func (w *wizard) run() error {
 		return ErrFailed
 	}
 	w.state = st
+	w.hasToken = st.Token != ""
 	err = w.flow()
 	if err != nil && isInterrupt(err) && !errors.Is(err, ErrCancelled) {
 		return w.cancelled(err)

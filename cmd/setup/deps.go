@@ -21,7 +21,9 @@ func realDeps(f *cmdutil.Factory) (wizard.Deps, error) {
 		Env:    f.EnvFile(),
 		Pgpass: f.PgpassFile(),
 		Getenv: f.Getenv,
-		Backup: true,
+		// ~/.pgpass may hold a person's other databases: keep one backup. No .env backup: a .env.bak in the
+		// project is not covered by the .gitignore entries and would hold the previous token.
+		BackupPgpass: true,
 		EnsureIgnored: func() (string, string, error) {
 			return ensureIgnored(f)
 		},
