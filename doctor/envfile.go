@@ -264,3 +264,24 @@ func exportLines(path string) []int {
 	}
 	return lines
 }
+
+// checkPgLogin logs in with the configured settings and the password libpq would use.
+func (d *Deps) checkPgLogin(ctx context.Context) Result {
+	p, err := d.pgParams()
+	if err != nil {
+		return Skip("no Postgres settings")
+	}
+	pw, source, err := pg.ResolvePassword(p, d.getenv, d.PgpassFile)
+	if err != nil {
+		return Fail(storePasswordFix, "no usable password: %v", err)
+	}
+	if pw == "" {
+		return Skip("no password to log in with (see pg-password-source)")
+	}
+	p.Password = pw
+	from := "PGPASSWORD"
+	if source == pg.SourcePassfile {
+		from = d.display(d.PgpassFile)
+	}
+	return checkLogin(ctx, p).WithDetails("password from: " + from)
+}
