@@ -22,8 +22,8 @@ type Store interface {
 	Conn() (pg.Params, error)
 	// Saved returns the password the password file holds for p (found false when it has no entry).
 	Saved(p pg.Params) (password string, found bool, err error)
-	// CheckStorable says why the password file cannot hold password (nil when it can).
-	CheckStorable(password string) error
+	// CheckStorable says why the password file cannot hold p's entry with password (nil when it can).
+	CheckStorable(p pg.Params, password string) error
 	// Save upserts the entry for p; on error the file is unchanged. changed is false when it already held
 	// it; detail says what was done, without the password (e.g. "replaced at line 3").
 	Save(p pg.Params, password string) (changed bool, detail string, err error)
@@ -201,11 +201,11 @@ func promptErr(err error) error {
 }
 
 // checkNew refuses a password the credential files or the clients cannot use, before anything is touched.
-func checkNew(opts *Options, pw string) error {
+func checkNew(opts *Options, p pg.Params, pw string) error {
 	if err := pg.CheckPassword(pw); err != nil {
 		return fmt.Errorf("%w; nothing was changed", err)
 	}
-	if err := opts.Store.CheckStorable(pw); err != nil {
+	if err := opts.Store.CheckStorable(p, pw); err != nil {
 		return fmt.Errorf("%w; nothing was changed", err)
 	}
 	return nil
@@ -230,7 +230,7 @@ func runElsewhere(opts *Options, p pg.Params) error {
 	if err != nil {
 		return err
 	}
-	if err := checkNew(opts, pw); err != nil {
+	if err := checkNew(opts, p, pw); err != nil {
 		return err
 	}
 	np := p
@@ -330,7 +330,7 @@ func runOnServer(opts *Options, p pg.Params) error {
 	if err != nil {
 		return err
 	}
-	if err := checkNew(opts, pw); err != nil {
+	if err := checkNew(opts, p, pw); err != nil {
 		return err
 	}
 	if pw == current {
@@ -412,9 +412,15 @@ func runOnServer(opts *Options, p pg.Params) error {
 				cs.WarningIcon(), opts.Store.PasswordFile())
 			return cmdutil.ErrSilent
 		}
-		// Last resort: the only copy of the password is in this process.
-		fmt.Fprintf(out, "%s The server has the NEW password and it could not be saved. Keep it now: %s\n",
-			cs.FailureIcon(), pw)
+		// Last resort: the only copy of the password is in this process. Show it only to a person at a
+		// terminal, never into a log.
+		if opts.IO.IsStderrTTY() {
+			fmt.Fprintf(out, "%s The server has the NEW password and it could not be saved. Keep it now: %s\n",
+				cs.FailureIcon(), pw)
+		} else {
+			fmt.Fprintf(out, "%s The server has the NEW password and it could not be saved.\n  Fix: ask the workspace admin to reset the password of %s, then run 'voyce-auth password'\n",
+				cs.FailureIcon(), p.User)
+		}
 	}
 	return cmdutil.ErrSilent
 }

@@ -91,7 +91,10 @@ func (s *FileStore) Saved(p pg.Params) (string, bool, error) {
 }
 
 // CheckStorable implements Store.
-func (s *FileStore) CheckStorable(password string) error { return pgpass.ValidatePassword(password) }
+func (s *FileStore) CheckStorable(p pg.Params, password string) error {
+	c := pgpassConn(p)
+	return pgpass.Validate(pgpass.Entry{Host: c.Host, Port: c.Port, Database: c.Database, User: c.User, Password: password})
+}
 
 // Save implements Store: upsert the exact entry for p (no backup file: it would keep the old password).
 func (s *FileStore) Save(p pg.Params, password string) (bool, string, error) {
