@@ -345,7 +345,11 @@ func printStatus(opts *Options, r *schedule.StatusReport) {
 		fmt.Fprintln(w)
 		fmt.Fprintf(w, "  up to date: %s\n", yesNo(r.Matches))
 		fmt.Fprintf(w, "  next run:   %s\n", when(r.NextRun))
-		fmt.Fprintf(w, "  last run:   %s", when(r.LastRun))
+		last := when(r.LastRun)
+		if r.LastRun.IsZero() && r.Kind != schedule.Systemd {
+			last = fmt.Sprintf("not recorded by %s (the log below shows what rotate did)", r.Kind)
+		}
+		fmt.Fprintf(w, "  last run:   %s", last)
 		if r.LastResult != "" {
 			fmt.Fprintf(w, ", %s", r.LastResult)
 		}

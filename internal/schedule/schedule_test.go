@@ -589,3 +589,18 @@ func TestNewSpec(t *testing.T) {
 		t.Error("no error for an unknown executable")
 	}
 }
+
+func TestDiffWindow(t *testing.T) {
+	a := "*/5 * * * * cd '/p' && PATH='/usr/bin:/bin' exec '/tmp/bin/voyce-auth' rotate --env-file '/p/.env' >>logs/x 2>&1"
+	b := strings.Replace(a, "/tmp/bin/", "/tmp/bin2/", 1)
+	x, y := diffWindow(a, b)
+	if x != "…'/usr/bin:/bin' exec '/tmp/bin/voyce-auth' ro…" || y != "…'/usr/bin:/bin' exec '/tmp/bin2/voyce-auth' ro…" {
+		t.Errorf("%q\n%q", x, y)
+	}
+	if x, y := diffWindow("a", "b"); x != "a" || y != "b" {
+		t.Errorf("%q %q", x, y)
+	}
+	if x, y := diffWindow("zoë1", "zoë2"); x != "zoë1" || y != "zoë2" {
+		t.Errorf("%q %q", x, y)
+	}
+}

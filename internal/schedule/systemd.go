@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/voyce/voyce-auth/internal/run"
 	"github.com/voyce/voyce-auth/templates"
@@ -295,8 +296,42 @@ func firstDifference(name string, installed, want []byte) string {
 			y = b[i]
 		}
 		if x != y {
-			return fmt.Sprintf("%s line %d is %q, now it would be %q", name, i+1, x, y)
+			x, y = diffWindow(x, y)
+			return fmt.Sprintf("%s line %d has %q where install would now write %q", name, i+1, x, y)
 		}
 	}
 	return name + " differs"
+}
+
+// diffWindow cuts two differing lines down to the part that differs, with some context, marking cuts
+// with "…".
+func diffWindow(a, b string) (string, string) {
+	const before, after = 30, 15
+	p := 0
+	for p < len(a) && p < len(b) && a[p] == b[p] {
+		p++
+	}
+	q := 0
+	for q < len(a)-p && q < len(b)-p && a[len(a)-1-q] == b[len(b)-1-q] {
+		q++
+	}
+	start := max(0, p-before)
+	for start > 0 && !utf8.RuneStart(a[start]) {
+		start--
+	}
+	cut := func(s string) string {
+		end := min(len(s), len(s)-q+after)
+		for end < len(s) && !utf8.RuneStart(s[end]) {
+			end++
+		}
+		out := s[start:end]
+		if start > 0 {
+			out = "…" + out
+		}
+		if end < len(s) {
+			out += "…"
+		}
+		return out
+	}
+	return cut(a), cut(b)
 }
