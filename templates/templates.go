@@ -183,7 +183,7 @@ func (p Params) Path() string {
 // narrower rule, see CronSchedule).
 func CheckInterval(d time.Duration) error {
 	if d < MinInterval || d > MaxInterval || d%time.Second != 0 {
-		return fmt.Errorf("interval: must be whole seconds between %s and %s (the token lives one hour), got %s", "1m", "1h", d)
+		return fmt.Errorf("interval: must be whole seconds between 1m and 1h (the token lives one hour), got %s", ShortDuration(d))
 	}
 	return nil
 }
@@ -202,7 +202,7 @@ func CronSchedule(d time.Duration) (string, error) {
 			return "0 * * * *", nil
 		}
 	}
-	return "", fmt.Errorf("interval: cron can only run every N minutes where N divides 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30) or every hour, got %s", d)
+	return "", fmt.Errorf("interval: cron can only run every N minutes where N divides 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30) or every hour, got %s", ShortDuration(d))
 }
 
 func newData(kind Kind, p Params) (data, error) {
@@ -380,4 +380,16 @@ func humanDuration(d time.Duration) string {
 	default:
 		return strconv.FormatInt(int64(d/time.Second), 10) + " seconds"
 	}
+}
+
+// ShortDuration formats d like time.Duration.String without the zero tails: "7m", "1h", "90s" -> "1m30s".
+func ShortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

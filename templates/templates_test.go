@@ -386,3 +386,11 @@ func TestPlistParses(t *testing.T) {
 		}
 	}
 }
+
+func TestShortDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{7 * time.Minute: "7m", time.Hour: "1h", 90 * time.Second: "1m30s", 2*time.Hour + time.Minute: "2h1m", 30 * time.Second: "30s"} {
+		if got := ShortDuration(d); got != want {
+			t.Errorf("ShortDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

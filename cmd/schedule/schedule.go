@@ -131,6 +131,11 @@ func run(opts *Options) error {
 		if err := templates.CheckInterval(opts.Interval); err != nil {
 			return cmdutil.Usagef("schedule: --%s", err)
 		}
+		if kind == schedule.Cron {
+			if _, err := templates.CronSchedule(opts.Interval); err != nil {
+				return cmdutil.Usagef("schedule: --%s", err)
+			}
+		}
 	}
 	ctx := opts.Context
 	if ctx == nil {

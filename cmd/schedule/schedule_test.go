@@ -185,7 +185,7 @@ func TestBadInput(t *testing.T) {
 	}{
 		{func(o *Options) { o.Kind = "upstart" }, "schedule: --kind: "},
 		{func(o *Options) { o.Interval = 2 * time.Hour }, "schedule: --interval: "},
-		{func(o *Options) { o.Kind, o.Interval = "cron", 7*time.Minute }, "interval: cron can only"},
+		{func(o *Options) { o.Kind, o.Interval = "cron", 7*time.Minute }, "schedule: --interval: cron can only run every N minutes where N divides 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30) or every hour, got 7m"},
 		{func(o *Options) {
 			o.Machine.Executable = func() (string, error) { return "/tmp/go-build123/b001/exe/voyce-auth", nil }
 		}, "temporary 'go run' build"},
