@@ -74,6 +74,17 @@ func (f *File) Lookup(key string) (string, bool) {
 	return f.bindings[i].value, true
 }
 
+// RawValue returns the value of key's last assignment exactly as written in the file (quotes and escapes
+// included), e.g. to show a person the line they have.
+func (f *File) RawValue(key string) (string, bool) {
+	i := f.last(key)
+	if i < 0 {
+		return "", false
+	}
+	b := f.bindings[i]
+	return string(f.src[b.valStart:b.valEnd]), true
+}
+
 // Get is Lookup without the found flag.
 func (f *File) Get(key string) string {
 	v, _ := f.Lookup(key)

@@ -78,6 +78,9 @@ func TestLookupPythonDotenvRules(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, got, want)
 		}
 	}
+	if raw, _ := f.RawValue("POSTGRES_DB"); raw != `"databricks_postgres"` {
+		t.Errorf("RawValue = %q", raw)
+	}
 	if _, ok := f.Lookup("MISSING"); ok {
 		t.Error("MISSING found")
 	}
