@@ -135,6 +135,13 @@ func build() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// The module's dependency versions too (go.sum at the module root).
+	for d := srcDir; d != filepath.Dir(d); d = filepath.Dir(d) {
+		if b, err := os.ReadFile(filepath.Join(d, "go.sum")); err == nil {
+			h.Write(b)
+			break
+		}
+	}
 	dir := filepath.Join(os.TempDir(), fmt.Sprintf("voyce-auth-fakedatabricks-%d", os.Getuid()), hex.EncodeToString(h.Sum(nil))[:16])
 	exe := filepath.Join(dir, exeName())
 	if fi, err := os.Stat(exe); err == nil && fi.Mode().IsRegular() {
