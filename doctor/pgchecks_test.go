@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/voyce/voyce-auth/internal/iostreams"
 	"github.com/voyce/voyce-auth/internal/testutil/pgtest"
 )
 
@@ -210,5 +211,25 @@ func TestDatabaseURL(t *testing.T) {
 			}
 			assertNoSecret(t, r, "hunter2")
 		})
+	}
+}
+
+func TestRunQuickHealthy(t *testing.T) {
+	fx := newFixture(t)
+	var buf strings.Builder
+	ios, _, _, _ := iostreams.Test()
+	if err := RunQuick(context.Background(), fx.d, &buf, ios.ColorScheme(), 10*time.Second); err != nil {
+		t.Fatalf("RunQuick: %v\n%s", err, buf.String())
+	}
+	for _, s := range []string{"✓ pg-login", "✓ oauth-token-api", "✓ No problems found"} {
+		if !strings.Contains(buf.String(), s) {
+			t.Errorf("report lacks %q:\n%s", s, buf.String())
+		}
+	}
+	os.Chmod(fx.d.PgpassFile, 0o644)
+	fx.d = fx.fresh()
+	buf.Reset()
+	if err := RunQuick(context.Background(), fx.d, &buf, ios.ColorScheme(), 10*time.Second); err != ErrProblems {
+		t.Errorf("RunQuick with a loose .pgpass = %v\n%s", err, buf.String())
 	}
 }

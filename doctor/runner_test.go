@@ -324,3 +324,21 @@ func TestFixes(t *testing.T) {
 		t.Errorf("after replace = %+v", out)
 	}
 }
+
+func TestQuickChecks(t *testing.T) {
+	d := &Deps{}
+	var ids []string
+	for _, c := range QuickChecks(d) {
+		ids = append(ids, c.ID())
+	}
+	got := strings.Join(ids, ",")
+	for _, id := range QuickIDs {
+		if !strings.Contains(","+got+",", ","+id+",") {
+			t.Errorf("quick checks %s lack %s", got, id)
+		}
+	}
+	// pg-login brings what it needs.
+	if !strings.Contains(got, "pg-tcp") {
+		t.Errorf("quick checks lack pg-tcp: %s", got)
+	}
+}

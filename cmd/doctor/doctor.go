@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -293,20 +294,30 @@ func fix(ctx context.Context, opts *Options, checks []doctor.Check, outcomes []d
 		}
 	}
 	runOpts.OnResult = nil
-	var after []doctor.Outcome
+	fixed := map[string]bool{}
 	for _, fr := range doctor.ApplyFixes(ctx, plans, runOpts) {
 		if fr.Err != nil {
 			fmt.Fprintf(w, "  %s %s: could not %s: %v\n", cs.FailureIcon(), fr.ID, fr.Change, fr.Err)
 			continue
 		}
-		fmt.Fprintf(w, "  %s %s\n", doctor.Mark(cs, fr.After.Result.Status),
-			fmt.Sprintf("%s: %s", fr.ID, fr.After.Result.Message))
-		after = append(after, fr.After)
+		fixed[fr.ID] = true
+		fmt.Fprintf(w, "  %s %s: %s\n", doctor.Mark(cs, fr.After.Result.Status), fr.ID, fr.After.Result.Message)
 	}
-	outcomes = doctor.Replace(outcomes, after)
+	// A fix can settle other checks too (a 0600 .pgpass is also a password source again): check everything
+	// again and say what changed.
+	again := doctor.Run(ctx, checks, runOpts)
+	before := map[string]doctor.Status{}
+	for _, o := range outcomes {
+		before[o.ID] = o.Result.Status
+	}
+	for _, o := range again {
+		if !fixed[o.ID] && before[o.ID] != o.Result.Status {
+			fmt.Fprintf(w, "  %s %s: %s\n", doctor.Mark(cs, o.Result.Status), o.ID, o.Result.Message)
+		}
+	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, doctor.SummaryLine(cs, doctor.Summarize(outcomes)))
-	return outcomes, nil
+	fmt.Fprintln(w, doctor.SummaryLine(cs, doctor.Summarize(again)))
+	return again, nil
 }
 
 func exitFor(outcomes []doctor.Outcome) error {
@@ -314,4 +325,13 @@ func exitFor(outcomes []doctor.Outcome) error {
 		return cmdutil.ErrSilent
 	}
 	return nil
+}
+
+// QuickChecks returns the function the setup wizard calls at its end: it runs the doctor's quick checks
+// (doctor.QuickIDs) with the Factory's dependencies and writes the report to w; the error is
+// doctor.ErrProblems when something failed.
+func QuickChecks(f *cmdutil.Factory) func(ctx context.Context, w io.Writer) error {
+	return func(ctx context.Context, w io.Writer) error {
+		return doctor.RunQuick(ctx, DepsFrom(f, doctor.DefaultTimeout), w, f.IO.ColorScheme(), doctor.DefaultTimeout)
+	}
 }
