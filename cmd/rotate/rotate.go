@@ -4,6 +4,7 @@ package rotate
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -182,7 +183,7 @@ func printText(io *iostreams.IOStreams, r *engine.Result, err error) {
 		if r.Fix != "" {
 			fmt.Fprintf(e, "  Fix: %s\n", r.Fix)
 		}
-		if r.Outcome == engine.Failed {
+		if r.Outcome == engine.Failed && !errors.Is(err, engine.ErrNoEnv) {
 			fmt.Fprintf(e, "  %s was not changed.\n", r.EnvFile)
 		}
 	}

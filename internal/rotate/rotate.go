@@ -99,7 +99,7 @@ const (
 
 // TokenState describes a token without the token.
 type TokenState struct {
-	Status    string    `json:"status"` // valid, missing, malformed, expired, missing exp, issuer mismatch
+	Status    string    `json:"status,omitempty"` // valid, missing, malformed, expired, missing exp, issuer mismatch
 	Message   string    `json:"message"`
 	Subject   string    `json:"subject,omitempty"`
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
@@ -110,6 +110,9 @@ type TokenState struct {
 }
 
 func stateOf(v token.Verdict) TokenState {
+	if v.Message == "" { // not judged (the settings could not be read)
+		return TokenState{}
+	}
 	ts := TokenState{Status: v.Status.String(), Message: v.Message}
 	if v.Info != nil {
 		ts.Subject = v.Info.Subject

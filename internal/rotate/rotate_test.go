@@ -372,8 +372,8 @@ func TestMissingAndBadEnv(t *testing.T) {
 	f := setup(t, 3*time.Minute)
 	o := f.opts()
 	o.EnvFile = filepath.Join(f.dir, "nope.env")
-	if _, err := f.run(o); err == nil || !strings.Contains(err.Error(), "voyce-auth setup") {
-		t.Errorf("missing .env: %v", err)
+	if res, err := f.run(o); err == nil || !strings.Contains(err.Error(), "voyce-auth setup") || res.Before.Status != "" {
+		t.Errorf("missing .env: %v, before %+v", err, res.Before)
 	}
 	f.writeEnv("DATABRICKS_OAUTH_TOKEN=x\n")
 	if _, err := f.run(f.opts()); err == nil || !strings.Contains(err.Error(), "DATABRICKS_HOST is not set") {
