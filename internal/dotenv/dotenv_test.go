@@ -251,13 +251,32 @@ func TestTrickyValuesRealReaders(t *testing.T) {
 	}
 }
 
+// pythonWithDotenv finds a python3 that can import dotenv: PYTHON_DOTENV_PYTHON, else each python3 on PATH,
+// else /usr/bin/python3 (where Debian's python3-dotenv installs).
+func pythonWithDotenv(t *testing.T) string {
+	t.Helper()
+	var cands []string
+	if p := os.Getenv("PYTHON_DOTENV_PYTHON"); p != "" {
+		cands = append(cands, p)
+	}
+	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
+		cands = append(cands, filepath.Join(dir, "python3"))
+	}
+	cands = append(cands, "/usr/bin/python3")
+	for _, c := range cands {
+		if exec.Command(c, "-c", "import dotenv.main").Run() == nil {
+			return c
+		}
+	}
+	t.Fatal("no python3 with python-dotenv found (the backend's .env reader, used to check written files): " +
+		"apt-get install python3-dotenv, or pip install python-dotenv")
+	return ""
+}
+
 // pythonDotenv reads data with the real python-dotenv (the Voyce backend's reader).
 func pythonDotenv(t *testing.T, data []byte, interpolate bool, env ...string) map[string]string {
 	t.Helper()
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Fatal("python3 is needed to check .env files against python-dotenv: apt-get install python3 python3-pip && pip install python-dotenv")
-	}
+	py := pythonWithDotenv(t)
 	p := filepath.Join(t.TempDir(), ".env")
 	if err := os.WriteFile(p, data, 0o600); err != nil {
 		t.Fatal(err)
