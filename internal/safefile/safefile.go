@@ -90,6 +90,7 @@ func Update(path string, opts Options, fn func(old []byte, exists bool) ([]byte,
 		return res, fmt.Errorf("read %s: %w", target, err)
 	}
 	var mode fs.FileMode = 0o600
+	var oldInfo fs.FileInfo
 	if exists {
 		fi, err := os.Stat(target)
 		if err != nil {
@@ -98,7 +99,7 @@ func Update(path string, opts Options, fn func(old []byte, exists bool) ([]byte,
 		if !fi.Mode().IsRegular() {
 			return res, fmt.Errorf("%s is not a regular file", target)
 		}
-		mode = fi.Mode().Perm()
+		mode, oldInfo = fi.Mode().Perm(), fi
 	}
 	data, err := fn(old, exists)
 	if err != nil {
@@ -122,14 +123,7 @@ func Update(path string, opts Options, fn func(old []byte, exists bool) ([]byte,
 		}
 		res.BackupPath = bak
 	}
-	var owner *os.File
-	if exists {
-		owner, _ = os.Open(target)
-		if owner != nil {
-			defer owner.Close()
-		}
-	}
-	if err := writeAtomic(target, data, mode, opts.BeforeRename, owner); err != nil {
+	if err := writeAtomic(target, data, mode, opts.BeforeRename, oldInfo); err != nil {
 		return res, err
 	}
 	res.Changed = true
@@ -200,7 +194,7 @@ func Resolve(path string) (string, error) {
 // writeAtomic writes data to path through a temporary file in the same folder. mode is applied to the
 // temporary file (it is created 0600 and only ever made stricter). When like is non-nil and the process
 // may, the new file gets like's owner (root editing a person's file must not take it over).
-func writeAtomic(path string, data []byte, mode fs.FileMode, beforeRename func(string) error, like *os.File) (err error) {
+func writeAtomic(path string, data []byte, mode fs.FileMode, beforeRename func(string) error, like fs.FileInfo) (err error) {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {

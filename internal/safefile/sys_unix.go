@@ -3,6 +3,7 @@
 package safefile
 
 import (
+	"io/fs"
 	"os"
 	"syscall"
 )
@@ -18,15 +19,11 @@ func syncDir(dir string) {
 }
 
 // copyOwner gives f the owner and group of like, when running as root and they differ (best effort).
-func copyOwner(f, like *os.File) {
+func copyOwner(f *os.File, like fs.FileInfo) {
 	if os.Geteuid() != 0 {
 		return
 	}
-	fi, err := like.Stat()
-	if err != nil {
-		return
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
+	st, ok := like.Sys().(*syscall.Stat_t)
 	if !ok || (int(st.Uid) == 0 && int(st.Gid) == 0) {
 		return
 	}
