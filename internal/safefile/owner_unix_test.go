@@ -27,4 +27,8 @@ func TestRootKeepsOwner(t *testing.T) {
 	if st.Uid != 1234 || st.Gid != 2345 {
 		t.Fatalf("owner now %d:%d", st.Uid, st.Gid)
 	}
+	fi, _ = os.Stat(p + ".bak")
+	if st := fi.Sys().(*syscall.Stat_t); st.Uid != 1234 {
+		t.Fatalf("backup owned by %d", st.Uid)
+	}
 }

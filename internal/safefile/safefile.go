@@ -118,7 +118,7 @@ func Update(path string, opts Options, fn func(old []byte, exists bool) ([]byte,
 	}
 	if exists && opts.Backup {
 		bak := BackupPath(target)
-		if err := writeAtomic(bak, old, 0o600, nil, nil); err != nil {
+		if err := writeAtomic(bak, old, 0o600, nil, oldInfo); err != nil {
 			return res, fmt.Errorf("back up %s: %w", target, err)
 		}
 		res.BackupPath = bak
