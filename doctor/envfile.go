@@ -138,6 +138,10 @@ func (d *Deps) checkOAuthToken(ctx context.Context) Result {
 	if err != nil {
 		return Skip("no settings")
 	}
+	if s.Databricks.Token == "" && s.Databricks.Host == "" {
+		return Fail(setupFix, "%s has neither %s nor %s: Databricks is not set up", d.display(d.EnvFile),
+			config.KeyDatabricksHost, config.KeyOAuthToken)
+	}
 	return checkToken(s.Databricks.Token, s.Databricks.Host, d.clock().Now())
 }
 

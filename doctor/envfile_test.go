@@ -155,6 +155,19 @@ func TestNetworkChecksFromEnv(t *testing.T) {
 	if r := got["clock-skew"]; r.Status != StatusSkip {
 		t.Errorf("clock-skew without host: %+v", r)
 	}
+	fx.replaceEnv(t, "DATABRICKS_OAUTH_TOKEN", "-")
+	lines := fx.envLines()
+	var kept []string
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "DATABRICKS_") {
+			kept = append(kept, l)
+		}
+	}
+	fx.writeEnv(t, kept)
+	if r := runCheck(t, fx.d, "oauth-token"); r.Status != StatusFail || !strings.Contains(r.Message, "Databricks is not set up") ||
+		!strings.HasPrefix(r.Fix, "voyce-auth setup") {
+		t.Errorf("no Databricks settings: %+v", r)
+	}
 }
 
 func TestOAuthTokenFromEnvExpired(t *testing.T) {

@@ -163,9 +163,9 @@ func TestPgpassFile(t *testing.T) {
 	if res := ApplyFixes(context.Background(), plans, Options{}); res[0].Err != nil || res[0].After.Result.Status != StatusOK {
 		t.Errorf("fix: %+v", res[0])
 	}
-	// Missing: a warning (pg-password-source explains where the password comes from).
+	// Missing: skipped (pg-password-source explains where the password comes from).
 	os.Remove(fx.d.PgpassFile)
-	if r := runCheck(t, fx.d, "pgpass-file"); r.Status != StatusWarn {
+	if r := runCheck(t, fx.d, "pgpass-file"); r.Status != StatusSkip {
 		t.Errorf("missing: %+v", r)
 	}
 	os.Mkdir(fx.d.PgpassFile, 0o700)

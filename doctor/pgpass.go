@@ -36,7 +36,7 @@ func (d *Deps) checkPasswordSource(ctx context.Context) Result {
 	}
 	fi, err := os.Stat(d.PgpassFile)
 	if errors.Is(err, fs.ErrNotExist) {
-		return Fail(storePasswordFix, "no password for %s: PGPASSWORD is not set and %s does not exist", p, shown)
+		return Fail(storePasswordFix, "no password for %s: PGPASSWORD is not set and %s does not exist", p.User, shown)
 	}
 	if err != nil {
 		return Fail("", "cannot read %s: %v", shown, err)
@@ -99,7 +99,7 @@ func (d *Deps) checkPgpassFile(ctx context.Context) Result {
 		if d.getenv("PGPASSWORD") != "" {
 			return Skip("no %s (the password comes from PGPASSWORD)", shown)
 		}
-		return Warn(storePasswordFix, "%s does not exist yet", shown)
+		return Skip("no %s yet (pg-password-source says where the password should come from)", shown)
 	}
 	if err != nil {
 		return Fail("", "cannot read %s: %v", shown, err)

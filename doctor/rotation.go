@@ -42,11 +42,10 @@ func (d *Deps) checkRotationSchedule(ctx context.Context) Result {
 		details = append(details, "next run: "+r.NextRun.Local().Format("2006-01-02 15:04:05"))
 	}
 	if !r.Installed {
-		why := ""
 		if r.Reason != "" {
-			why = " (" + r.Reason + ")"
+			details = append(details, "install would use "+string(r.Kind)+": "+r.Reason)
 		}
-		return Warn("voyce-auth schedule install"+why,
+		return Warn("voyce-auth schedule install",
 			"no rotation schedule is installed: the token expires within an hour unless something rotates it").
 			WithDetails(details...)
 	}

@@ -25,7 +25,7 @@ func TestRotationSchedule(t *testing.T) {
 			Interval: 5 * time.Minute}, nil, StatusOK, "systemd schedule installed and active, every 5 minutes", ""},
 		{"not installed", &schedule.StatusReport{Kind: schedule.Cron, Reason: "no systemd user session",
 			Problems: []string{"no rotation schedule is installed: the token expires within an hour unless something rotates it. Fix: voyce-auth schedule install"}},
-			nil, StatusWarn, "no rotation schedule is installed", "voyce-auth schedule install (no systemd user session)"},
+			nil, StatusWarn, "no rotation schedule is installed", "voyce-auth schedule install"},
 		{"moved binary", &schedule.StatusReport{Kind: schedule.Systemd, Installed: true, Enabled: true, Active: true,
 			Mismatch: "ExecStart differs", Problems: []string{"the installed units run /old/voyce-auth, which no longer exists. Fix: voyce-auth schedule install"}},
 			nil, StatusFail, "the installed units run /old/voyce-auth, which no longer exists", "voyce-auth schedule install"},

@@ -252,11 +252,23 @@ func run(opts *Options) error {
 		if err != nil {
 			return err
 		}
+	} else if _, err := os.Stat(opts.Deps.EnvFile); err != nil && selected(checks, "env-file") {
+		fmt.Fprintf(opts.IO.ErrOut, "\nNew here? Start with 'voyce-auth setup' in your project folder: it writes .env and the "+
+			"password file, and offers the rotation schedule. Then run 'voyce-auth doctor' again.\n")
 	} else if plans := doctor.PlanFixes(checks, outcomes); len(plans) > 0 {
 		fmt.Fprintf(opts.IO.ErrOut, "\nRun 'voyce-auth doctor --fix' to repair %s (it shows the change and asks first).\n",
 			plural(len(plans), "of these"))
 	}
 	return exitFor(outcomes)
+}
+
+func selected(checks []doctor.Check, id string) bool {
+	for _, c := range checks {
+		if c.ID() == id {
+			return true
+		}
+	}
+	return false
 }
 
 func plural(n int, what string) string {
