@@ -18,6 +18,10 @@ func Lock(path string, timeout time.Duration) (unlock func(), err error) {
 	}
 	lp := LockPath(path)
 	f, err := os.OpenFile(lp, os.O_RDWR|os.O_CREATE, 0o600)
+	if errors.Is(err, os.ErrPermission) {
+		// A lock file left by another user (say, a run under sudo): a read-only handle locks just as well.
+		f, err = os.Open(lp)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open lock file %s: %w", lp, err)
 	}
