@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"time"
+
+	"github.com/voyce/voyce-auth/internal/token"
 )
 
 var profileRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
@@ -63,7 +64,7 @@ func (w *wizard) databricksSection(relogin bool) error {
 		return err
 	}
 	w.hasToken = true
-	w.summary = append(w.summary, fmt.Sprintf("Databricks  %s, profile %s, token for %s, %s", host, profile,
+	w.summary = append(w.summary, fmt.Sprintf("Databricks  %s (profile %s) as %s, token %s", host, profile,
 		info.Subject, w.expiryText(info)))
 	return nil
 }
@@ -191,15 +192,7 @@ func (w *wizard) expiryText(info TokenInfo) string {
 	if info.Remaining <= 0 {
 		return "expired " + info.Expiry.UTC().Format("2006-01-02 15:04 MST")
 	}
-	return fmt.Sprintf("valid until %s (%s left)", info.Expiry.UTC().Format("2006-01-02 15:04 MST"),
-		roundDuration(info.Remaining))
-}
-
-func roundDuration(d time.Duration) string {
-	if d >= time.Hour {
-		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-	}
-	return fmt.Sprintf("%d min", int(d.Minutes()))
+	return fmt.Sprintf("valid until %s (%s left)", info.Expiry.UTC().Format("15:04 MST"), token.Human(info.Remaining))
 }
 
 func problemOf(err error) *Problem {

@@ -136,7 +136,7 @@ func (s *Files) Save(ch Changes) ([]FileChange, error) {
 			fc.Changes = append(fc.Changes, what+strings.Join(res.ChangedKeys, ", "))
 		}
 		if res.TightenedFrom != 0 {
-			fc.Changes = append(fc.Changes, fmt.Sprintf("permissions tightened from %04o to 0600 (it holds a token)", res.TightenedFrom))
+			fc.Changes = append(fc.Changes, fmt.Sprintf("permissions tightened from %04o to 0600", res.TightenedFrom))
 		}
 		if res.BackupPath != "" && res.Changed {
 			fc.Changes = append(fc.Changes, "previous version kept in "+res.BackupPath)

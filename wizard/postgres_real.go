@@ -60,9 +60,9 @@ func describeServer(info *pg.ServerInfo) string {
 	}
 	switch {
 	case info.SSL && info.SSLVersion != "":
-		return v + ", encrypted (" + info.SSLVersion + ")"
+		return v + " over " + info.SSLVersion
 	case info.SSL:
-		return v + ", encrypted"
+		return v + " over TLS"
 	}
 	return v + ", NOT encrypted"
 }

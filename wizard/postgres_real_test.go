@@ -20,7 +20,7 @@ func TestPGVerify(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
-	if !strings.HasPrefix(server, "PostgreSQL ") || !strings.Contains(server, "encrypted") {
+	if !strings.HasPrefix(server, "PostgreSQL ") || !strings.Contains(server, " over TLS") {
 		t.Errorf("server = %q", server)
 	}
 

@@ -35,7 +35,7 @@ func (w *wizard) rotationSection() error {
 	}
 	kind := w.opts.Schedule
 	if kind == "" {
-		ok, err := w.d.Prompter.Confirm("Install automatic rotation (runs 'voyce-auth rotate' every 5 minutes; it renews the token only when it is close to expiry)?", true)
+		ok, err := w.d.Prompter.Confirm("Install automatic token rotation (checks every 5 minutes, renews before expiry)?", true)
 		if err != nil {
 			return err
 		}
