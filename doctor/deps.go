@@ -20,6 +20,8 @@ type Deps struct {
 	// Getenv reads the environment (PGPASSWORD, PGSSLMODE, ...).
 	Getenv  func(string) string
 	HomeDir string
+	// WorkDir is the current folder: paths under it are shown relative to it (".env").
+	WorkDir string
 	// EnvFile, PgpassFile are absolute paths; ProjectDir holds .env, logs/ and .gitignore.
 	EnvFile    string
 	PgpassFile string
@@ -58,8 +60,14 @@ func (d *Deps) projectDir() string {
 	return filepath.Dir(d.EnvFile)
 }
 
-// display shortens a path under the home folder to ~/... for messages and fix commands.
+// display shortens a path for messages and fix commands: relative under the current folder, ~/... under the
+// home folder.
 func (d *Deps) display(p string) string {
+	if d.WorkDir != "" {
+		if rel, err := filepath.Rel(d.WorkDir, p); err == nil && rel != "." && !strings.HasPrefix(rel, "..") {
+			return filepath.ToSlash(rel)
+		}
+	}
 	if d.HomeDir != "" && d.HomeDir != "/" {
 		if rel, err := filepath.Rel(d.HomeDir, p); err == nil && rel != "." && !strings.HasPrefix(rel, "..") {
 			return "~/" + filepath.ToSlash(rel)

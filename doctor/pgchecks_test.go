@@ -125,7 +125,7 @@ func TestPasswordSource(t *testing.T) {
 
 func TestPgpassFile(t *testing.T) {
 	fx := newFixture(t)
-	if r := runCheck(t, fx.d, "pgpass-file"); r.Status != StatusOK || r.Message != "~/.pgpass is 0600 with 1 entries, all well formed" {
+	if r := runCheck(t, fx.d, "pgpass-file"); r.Status != StatusOK || r.Message != "~/.pgpass is 0600 with 1 entry, well formed" {
 		t.Errorf("ok: %+v", r)
 	}
 	exact := fx.pgpassLine(fx.srv.Host, fx.srv.Password)

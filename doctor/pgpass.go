@@ -134,7 +134,11 @@ func (d *Deps) checkPgpassFile(ctx context.Context) Result {
 		}
 	}
 	if worst == StatusOK {
-		return OK("%s is %04o with %d entries, all well formed", shown, fi.Mode().Perm(), entries)
+		what := fmt.Sprintf("%d entries, all well formed", entries)
+		if entries == 1 {
+			what = "1 entry, well formed"
+		}
+		return OK("%s is %04o with %s", shown, fi.Mode().Perm(), what)
 	}
 	first := problems[0]
 	for _, p := range problems {

@@ -122,6 +122,7 @@ func DepsFrom(f *cmdutil.Factory, timeout time.Duration) *doctor.Deps {
 		Clock:      f.Clock,
 		Getenv:     f.Getenv,
 		HomeDir:    f.HomeDir,
+		WorkDir:    f.WorkDir,
 		EnvFile:    f.EnvFile(),
 		PgpassFile: f.PgpassFile(),
 		ProjectDir: f.ProjectDir(),

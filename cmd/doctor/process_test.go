@@ -197,7 +197,7 @@ func TestProcessProblemsAndFix(t *testing.T) {
 	for _, s := range []string{
 		"✗ pg-login", "password authentication failed for dev.user@example.com", "fix: Save the role's current password with: voyce-auth password",
 		"✗ databricks-login", "fix: databricks auth login --host " + p.db.Host,
-		"✗ env-file-mode", "fix: chmod 600 " + p.envFile,
+		"✗ env-file-mode", "fix: chmod 600 .env",
 		"✗ Found 3 problems",
 	} {
 		if !strings.Contains(out, s) {
@@ -212,7 +212,7 @@ func TestProcessProblemsAndFix(t *testing.T) {
 		t.Errorf("--fix on a pipe: exit %d, %s", code, errOut)
 	}
 	out, _, code = p.doctorRun(t, bin, "--fix", "--yes", "--no-color")
-	if code != 1 || !strings.Contains(out, "--fix will:\n  • chmod 600 "+p.envFile+" (now 0644)  (env-file-mode)") ||
+	if code != 1 || !strings.Contains(out, "--fix will:\n  • chmod 600 .env (now 0644)  (env-file-mode)") ||
 		!strings.Contains(out, "✓ env-file-mode: ") || !strings.Contains(out, "✗ Found 2 problems") {
 		t.Errorf("--fix --yes: exit %d\n%s", code, out)
 	}
