@@ -91,7 +91,7 @@ func (w *wizard) savePostgres(a pgAnswers) error {
 	if !a.verified {
 		state = "NOT verified"
 	}
-	line := fmt.Sprintf("PostgreSQL  %s, %s", a.conn.describe(), state)
+	line := fmt.Sprintf("PostgreSQL  %s at %s/%s, %s", a.conn.User, a.conn.Addr(), a.conn.Database, state)
 	if a.server != "" {
 		line += " (" + a.server + ")"
 	}
@@ -300,6 +300,12 @@ func (w *wizard) verify(a *pgAnswers) (*Problem, error) {
 		return nil, w.ctx.Err()
 	}
 	p := problemOf(err)
+	if p.Cause == CauseWrongPassword && w.opts.Interactive {
+		// The shared fix names other commands; here the next step is simply to type it again.
+		w.printf("%s %s\n", w.cs.FailureIcon(), p.Message)
+		w.printf("  Check the password, and that %q is the right user (on Lakebase: your Databricks e-mail).\n", a.conn.User)
+		return p, nil
+	}
 	w.printProblem(p)
 	return p, nil
 }

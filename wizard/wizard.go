@@ -262,6 +262,7 @@ func (w *wizard) finish() error {
 				w.printf("  %s\n", s)
 			}
 		}
+		w.nextSteps()
 	}
 	if err := w.quickChecks(); err != nil {
 		return err
@@ -270,6 +271,15 @@ func (w *wizard) finish() error {
 		return ErrFailed
 	}
 	return nil
+}
+
+// nextSteps says where the password lives for each reader, and what to run next.
+func (w *wizard) nextSteps() {
+	w.printf("\n%s\n", w.cs.Bold("Next"))
+	w.printf("  psql and voyce-auth read the password from %s; the backend reads it from $PGPASSWORD\n", w.d.Store.PgpassFile())
+	w.printf("  (.env keeps POSTGRES_PASSWORD=${PGPASSWORD}, a reference, never the password itself).\n")
+	w.printf("  voyce-auth info     connection details for psql, DBeaver and the backend\n")
+	w.printf("  voyce-auth doctor   check everything, with the fix for each problem\n")
 }
 
 func (w *wizard) quickChecks() error {
