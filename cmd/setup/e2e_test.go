@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	// The binary under test is built from the whole command tree; importing it here makes 'go test' re-run
+	// these tests whenever that code changes, instead of answering from its cache.
+	_ "github.com/voyce/voyce-auth/cmd/root"
 	"github.com/voyce/voyce-auth/internal/dotenv"
 	"github.com/voyce/voyce-auth/internal/testutil/fakedatabricks"
 	"github.com/voyce/voyce-auth/internal/testutil/pgtest"
