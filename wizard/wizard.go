@@ -262,10 +262,12 @@ func (w *wizard) finish() error {
 				w.printf("  %s\n", s)
 			}
 		}
-		w.nextSteps()
 	}
 	if err := w.quickChecks(); err != nil {
 		return err
+	}
+	if w.opts.Interactive {
+		w.nextSteps()
 	}
 	if w.problems > 0 {
 		return ErrFailed
@@ -276,10 +278,10 @@ func (w *wizard) finish() error {
 // nextSteps says where the password lives for each reader, and what to run next.
 func (w *wizard) nextSteps() {
 	w.printf("\n%s\n", w.cs.Bold("Next"))
-	w.printf("  psql and voyce-auth read the password from %s; the backend reads it from $PGPASSWORD\n", w.d.Store.PgpassFile())
-	w.printf("  (.env keeps POSTGRES_PASSWORD=${PGPASSWORD}, a reference, never the password itself).\n")
 	w.printf("  voyce-auth info     connection details for psql, DBeaver and the backend\n")
 	w.printf("  voyce-auth doctor   check everything, with the fix for each problem\n")
+	w.printf("  The backend takes the password from $PGPASSWORD (.env holds only the reference ${PGPASSWORD});\n")
+	w.printf("  psql and voyce-auth find it in the password file (.pgpass).\n")
 }
 
 func (w *wizard) quickChecks() error {

@@ -42,8 +42,8 @@ func realDeps(f *cmdutil.Factory) (wizard.Deps, error) {
 		InstallSchedule: func(ctx context.Context, kind string) ([]string, error) {
 			return nil, installSchedule(f, kind)
 		},
-		// TODO(doctor): QuickChecks, once package doctor exports its quick checks.
-		Getenv: f.Getenv,
+		QuickChecks: cmddoctor.QuickChecks(f),
+		Getenv:      f.Getenv,
 	}, nil
 }
 
