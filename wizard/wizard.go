@@ -105,8 +105,9 @@ type Deps struct {
 	// InstallSchedule installs the rotation schedule of the given kind (auto picks one) and returns what it
 	// did, one line per item. nil: scheduling is not available in this build.
 	InstallSchedule func(ctx context.Context, kind string) ([]string, error)
-	// QuickChecks runs the doctor's quick checks, printing to w; nil when not available.
-	QuickChecks func(ctx context.Context, w io.Writer) error
+	// QuickChecks runs the doctor's quick checks, printing to w; databricks is false when Databricks is not
+	// set up (its checks are then left out). nil when not available.
+	QuickChecks func(ctx context.Context, w io.Writer, databricks bool) error
 	// Getenv reads the environment (PGPASSWORD is looked at, never printed).
 	Getenv func(string) string
 }
@@ -289,11 +290,11 @@ func (w *wizard) quickChecks() error {
 		return nil
 	}
 	w.printf("\n%s\n", w.cs.Bold("Checking the result (voyce-auth doctor, quick checks)"))
-	if err := w.d.QuickChecks(w.ctx, w.out); err != nil {
+	if err := w.d.QuickChecks(w.ctx, w.out, w.hasToken); err != nil {
 		if isInterrupt(err) {
 			return err
 		}
-		w.printf("%s Some checks failed; run 'voyce-auth doctor' for details.\n", w.cs.WarningIcon())
+		w.printf("%s The settings are saved, but the checks above found problems: fix them, then run 'voyce-auth doctor'.\n", w.cs.WarningIcon())
 		return ErrFailed
 	}
 	return nil

@@ -3,6 +3,7 @@ package setup
 import (
 	"context"
 	"errors"
+	"io"
 	"path/filepath"
 	"strings"
 	"time"
@@ -42,9 +43,32 @@ func realDeps(f *cmdutil.Factory) (wizard.Deps, error) {
 		InstallSchedule: func(ctx context.Context, kind string) ([]string, error) {
 			return nil, installSchedule(f, kind)
 		},
-		QuickChecks: cmddoctor.QuickChecks(f),
+		QuickChecks: func(ctx context.Context, w io.Writer, databricks bool) error {
+			return quickChecks(ctx, f, w, databricks)
+		},
 		Getenv:      f.Getenv,
 	}, nil
+}
+
+// quickChecks runs the doctor's quick checks; without Databricks set up, its checks are left out (a
+// PostgreSQL-only setup is not a failure).
+func quickChecks(ctx context.Context, f *cmdutil.Factory, w io.Writer, databricks bool) error {
+	if databricks {
+		return cmddoctor.QuickChecks(f)(ctx, w)
+	}
+	d := cmddoctor.DepsFrom(f, doctor.DefaultTimeout)
+	var checks []doctor.Check
+	for _, c := range doctor.QuickChecks(d) {
+		if doctor.GroupOf(c) != doctor.GroupDatabricks {
+			checks = append(checks, c)
+		}
+	}
+	outcomes := doctor.Run(ctx, checks, doctor.Options{Timeout: doctor.DefaultTimeout, Clock: d.Clock})
+	doctor.WriteText(w, f.IO.ColorScheme(), outcomes, false)
+	if doctor.Failed(outcomes) {
+		return doctor.ErrProblems
+	}
+	return nil
 }
 
 // installSchedule runs 'voyce-auth schedule install --kind KIND' (the schedule command prints what it did).
