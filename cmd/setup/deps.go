@@ -46,7 +46,7 @@ func realDeps(f *cmdutil.Factory) (wizard.Deps, error) {
 		QuickChecks: func(ctx context.Context, w io.Writer, databricks bool) error {
 			return quickChecks(ctx, f, w, databricks)
 		},
-		Getenv:      f.Getenv,
+		Getenv: f.Getenv,
 	}, nil
 }
 
