@@ -76,6 +76,14 @@ func FlagErrorText(err error) string {
 	if rest, ok := strings.CutPrefix(s, "flag needs an argument: -"); ok {
 		return "flag --" + strings.TrimPrefix(rest, "-") + " needs a value"
 	}
+	// invalid value "x" for flag -timeout: parse error  ->  --timeout: invalid value "x": parse error
+	if rest, ok := strings.CutPrefix(s, "invalid value "); ok {
+		if i := strings.LastIndex(rest, " for flag -"); i >= 0 {
+			value := rest[:i]
+			name, why, _ := strings.Cut(strings.TrimPrefix(rest[i+len(" for flag -"):], "-"), ": ")
+			return fmt.Sprintf("--%s: invalid value %s: %s", name, value, why)
+		}
+	}
 	return s
 }
 

@@ -64,11 +64,30 @@ func (l listFlag) Set(v string) error {
 	return nil
 }
 
+// durationFlag is a time.Duration flag whose error says what is accepted.
+type durationFlag struct{ d *time.Duration }
+
+func (f durationFlag) String() string {
+	if f.d == nil {
+		return ""
+	}
+	return f.d.String()
+}
+
+func (f durationFlag) Set(v string) error {
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err != nil || d <= 0 {
+		return errors.New("must be a positive duration such as 5s or 800ms")
+	}
+	*f.d = d
+	return nil
+}
+
 // NewCmd returns the 'doctor' command.
 func NewCmd(f *cmdutil.Factory) *cmdutil.Command {
 	opts := &Options{Timeout: doctor.DefaultTimeout}
 	fs := cmdutil.NewFlagSet("doctor")
-	fs.DurationVar(&opts.Timeout, "timeout", doctor.DefaultTimeout, "time limit for the whole run, e.g. `5s` or 800ms")
+	fs.Var(durationFlag{&opts.Timeout}, "timeout", "time limit for the whole run, a `DURATION` such as 5s or 800ms (default 5s)")
 	fs.BoolVar(&opts.Verbose, "v", false, "show details and each check's duration")
 	fs.BoolVar(&opts.Verbose, "verbose", false, "same as -v")
 	fs.BoolVar(&opts.JSON, "json", false, "print one JSON document instead of the report")

@@ -200,3 +200,19 @@ func TestDoctorUsage(t *testing.T) {
 		t.Errorf("--fix --json: %v", err)
 	}
 }
+
+func TestTimeoutFlag(t *testing.T) {
+	var d time.Duration
+	f := durationFlag{&d}
+	if err := f.Set("800ms"); err != nil || d != 800*time.Millisecond {
+		t.Errorf("800ms: %v %v", d, err)
+	}
+	for _, bad := range []string{"x", "0s", "-1s", "5"} {
+		if err := f.Set(bad); err == nil || !strings.Contains(err.Error(), "such as 5s") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+	if got := cmdutil.FlagErrorText(errors.New(`invalid value "x" for flag -timeout: must be a positive duration such as 5s or 800ms`)); got != `--timeout: invalid value "x": must be a positive duration such as 5s or 800ms` {
+		t.Errorf("FlagErrorText = %q", got)
+	}
+}
