@@ -342,3 +342,21 @@ func TestQuickChecks(t *testing.T) {
 		t.Errorf("quick checks lack pg-tcp: %s", got)
 	}
 }
+
+// The ids are a public interface (--only, --skip, --json consumers): exactly those of issue 7, in this order.
+func TestCheckIDsAreStable(t *testing.T) {
+	want := []string{"env-file", "pgpass-file", "pg-password-source", "pg-dns", "pg-tcp", "pg-login", "database-url",
+		"databricks-cli", "databricks-login", "oauth-token", "oauth-token-api", "clock-skew",
+		"rotation-schedule", "rotation-log",
+		"secrets-ignored", "secrets-tracked", "env-file-mode", "hardcoded-password"}
+	var got []string
+	for _, c := range All(&Deps{}) {
+		got = append(got, c.ID())
+		if DescriptionOf(c) == "" || GroupOf(c) == "" {
+			t.Errorf("%s has no description or group", c.ID())
+		}
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("ids:\n%v\nwant:\n%v", got, want)
+	}
+}
