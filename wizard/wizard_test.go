@@ -350,3 +350,62 @@ func TestHeadless(t *testing.T) {
 		}
 	})
 }
+
+func TestHeadlessSkipVerifyAndSchedule(t *testing.T) {
+	h := newHarness()
+	h.db.loggedIn = true
+	o := Options{Host: "h.example.com", User: "u@example.com", Password: secret, SkipVerify: true,
+		DatabricksHost: "https://adb-1.azuredatabricks.net", Schedule: "cron"}
+	if err := h.run(t, o); err != nil {
+		t.Fatalf("%v\n%s", err, h.out)
+	}
+	if len(h.pg.passwords) != 0 {
+		t.Errorf("connected despite --skip-verify")
+	}
+	if len(h.schedules) != 1 || h.schedules[0] != "cron" {
+		t.Errorf("schedules = %v", h.schedules)
+	}
+}
+
+func TestScheduleFailureIsReported(t *testing.T) {
+	h := newHarness()
+	h.db.loggedIn = true
+	io, _, _, errOut := iostreams.Test()
+	deps := Deps{IO: io, Prompter: h.p, Store: h.store, Postgres: h.pg, Databricks: h.db,
+		InstallSchedule: func(ctx context.Context, kind string) ([]string, error) {
+			return nil, &Problem{Message: "Failed to connect to bus", Fix: "loginctl enable-linger dev"}
+		}}
+	o := Options{Host: "h.example.com", User: "u@example.com", Password: secret,
+		DatabricksHost: "https://adb-1.azuredatabricks.net", Schedule: "systemd"}
+	err := Run(context.Background(), o, deps)
+	if !errors.Is(err, ErrFailed) || len(h.store.saves) != 1 {
+		t.Fatalf("err %v saves %d", err, len(h.store.saves))
+	}
+	if !strings.Contains(errOut.String(), "loginctl enable-linger") || !strings.Contains(errOut.String(), "schedule install --kind systemd") {
+		t.Errorf("output:\n%s", errOut)
+	}
+}
+
+func TestEnvPasswordOverrideWarned(t *testing.T) {
+	h := newHarness()
+	h.db.loggedIn = true
+	io, _, _, errOut := iostreams.Test()
+	deps := Deps{IO: io, Prompter: h.p, Store: h.store, Postgres: h.pg, Databricks: h.db,
+		Getenv: func(k string) string {
+			if k == "PGPASSWORD" {
+				return "stale-old-password"
+			}
+			return ""
+		}}
+	o := Options{Host: "h.example.com", User: "u@example.com", Password: secret, PasswordSource: "--password-stdin",
+		SkipLogin: true}
+	if err := Run(context.Background(), o, deps); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errOut.String(), "PGPASSWORD is set in this shell to a different password") {
+		t.Errorf("no override warning:\n%s", errOut)
+	}
+	if strings.Contains(errOut.String(), "stale-old-password") {
+		t.Errorf("printed the environment's password")
+	}
+}
