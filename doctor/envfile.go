@@ -60,7 +60,7 @@ func (d *Deps) checkEnvFile(ctx context.Context) Result {
 	shown := d.display(d.EnvFile)
 	p := d.project()
 	if errors.Is(p.err, config.ErrNoEnvFile) {
-		return Fail(setupFix, "no .env file at %s", shown)
+		return Fail(setupFix, "no .env file at %s", d.EnvFile)
 	}
 	if p.settings == nil {
 		return Fail("Check that you can read "+shown, "cannot read %s: %v", shown, p.err)
