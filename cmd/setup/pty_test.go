@@ -17,6 +17,7 @@ import (
 	"github.com/hinshun/vt10x"
 
 	"github.com/voyce/voyce-auth/internal/dotenv"
+	"github.com/voyce/voyce-auth/internal/testutil/pgtest"
 )
 
 // session is voyce-auth running on a real pseudo-terminal, driven the way survey's own tests drive it:
@@ -188,6 +189,25 @@ func TestInteractiveCtrlC(t *testing.T) {
 	s.expect("Password")
 	time.Sleep(50 * time.Millisecond)
 	s.send("half-typed\x03") // Ctrl-C in the middle of the password
+	s.expect("Cancelled; nothing was changed.")
+	if code := s.wait(); code != 130 {
+		t.Fatalf("exit %d, want 130\nscreen:\n%s", code, s.screen())
+	}
+	sameSnapshot(t, before, fx.snapshot(t))
+}
+
+// TestInteractiveCtrlCWhileConnecting: Ctrl-C while the connection attempt waits (the terminal is not in raw
+// mode then, so it is a real SIGINT) stops at once, exits 130 and writes nothing.
+func TestInteractiveCtrlCWhileConnecting(t *testing.T) {
+	fx := newFixture(t)
+	silent := pgtest.SilentListener(t) // accepts TCP and never answers: the attempt waits
+	before := fx.snapshot(t)
+	s := fx.startPTY(t, "setup", "--host", fx.srv.Host, "--port", strconv.Itoa(silent), "--user", fx.role,
+		"--database", fx.srv.Database, "--sslmode", "require") // flags answer their questions
+	s.answer("Password", fx.password)
+	s.expect("Connecting to")
+	time.Sleep(300 * time.Millisecond)
+	s.send("\x03")
 	s.expect("Cancelled; nothing was changed.")
 	if code := s.wait(); code != 130 {
 		t.Fatalf("exit %d, want 130\nscreen:\n%s", code, s.screen())
