@@ -409,3 +409,15 @@ func TestEnvPasswordOverrideWarned(t *testing.T) {
 		t.Errorf("printed the environment's password")
 	}
 }
+
+func TestSpinnerOnTerminal(t *testing.T) {
+	io, _, _, errOut := iostreams.Test()
+	io.SetTTY(true, true, true)
+	w := &wizard{d: Deps{IO: io}, out: errOut, cs: io.ColorScheme()}
+	sp := w.startSpinner("Connecting to h:5432")
+	sp.stop()
+	sp.stop() // twice is fine
+	if out := errOut.String(); !strings.Contains(out, "Connecting to h:5432...") || !strings.HasSuffix(out, "\r\033[K") {
+		t.Errorf("spinner output %q", out)
+	}
+}
