@@ -49,10 +49,6 @@ type Changes struct {
 	Hook *string
 }
 
-func (c Changes) empty() bool {
-	return c.Postgres == nil && c.Password == nil && c.Databricks == nil && c.Hook == nil
-}
-
 // DatabricksSettings are the Databricks values saved in .env.
 type DatabricksSettings struct {
 	Host    string

@@ -103,7 +103,7 @@ func (w *wizard) savePostgres(a pgAnswers) error {
 // warnEnvPassword says when PGPASSWORD in this shell overrides the saved password.
 func (w *wizard) warnEnvPassword(a pgAnswers) {
 	env := w.getenv("PGPASSWORD")
-	if env == "" || a.keep || env == a.password {
+	if env == "" || env == a.password {
 		return
 	}
 	w.printf("%s PGPASSWORD is set in this shell to a different password; it overrides %s for psql.\n",

@@ -128,8 +128,6 @@ type wizard struct {
 	state State
 	// saved lists the sections written so far ("PostgreSQL", ...), for the cancel message and summary.
 	saved []string
-	// pending collects changes in headless mode, written in one step at the end.
-	pending Changes
 	summary []string
 	// hasToken: a Databricks token was saved or found, so rotation makes sense.
 	hasToken bool
@@ -254,7 +252,7 @@ func (w *wizard) existingMenu() (int, error) {
 	}, menuAll)
 }
 
-// finish saves what headless mode collected, then prints the summary and runs the quick checks.
+// finish ends an interactive run: the summary, the doctor's quick checks, the next steps.
 func (w *wizard) finish() error {
 	if w.opts.Interactive {
 		if len(w.summary) > 0 {
