@@ -127,7 +127,7 @@ type wizard struct {
 
 	state State
 	// saved lists the sections written so far ("PostgreSQL", ...), for the cancel message and summary.
-	saved []string
+	saved   []string
 	summary []string
 	// hasToken: a Databricks token was saved or found, so rotation makes sense.
 	hasToken bool
