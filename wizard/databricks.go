@@ -78,8 +78,9 @@ func (w *wizard) askWorkspace() (string, error) {
 		w.printf("%s --databricks-host: %s\n", w.cs.FailureIcon(), problemText(err))
 	}
 	def := w.state.DatabricksHost
+	w.printf("The workspace URL is the address you open Databricks at, e.g. https://adb-1234567890123456.7.azuredatabricks.net\n")
 	for {
-		v, err := w.d.Prompter.Input("Workspace URL (e.g. https://adb-1234567890123456.7.azuredatabricks.net)", def)
+		v, err := w.d.Prompter.Input("Workspace URL", def)
 		if err != nil {
 			return "", err
 		}
@@ -102,7 +103,7 @@ func (w *wizard) askProfile() (string, error) {
 	}
 	def := orDefault(w.state.Profile, DefaultProfile)
 	for {
-		v, err := w.d.Prompter.Input("Databricks CLI profile name", def)
+		v, err := w.d.Prompter.Input("CLI profile name", def)
 		if err != nil {
 			return "", err
 		}

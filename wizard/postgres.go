@@ -56,6 +56,8 @@ func (w *wizard) startConn() Conn {
 // postgresSection asks, verifies and saves the Postgres settings (interactive).
 func (w *wizard) postgresSection() error {
 	w.printf("\n%s\n", w.cs.Bold("PostgreSQL (Lakebase)"))
+	w.printf("Lakebase hosts look like instance-<uuid>.database.cloud.databricks.com and the user is your\n")
+	w.printf("Databricks e-mail. Enter keeps the value shown in parentheses.\n")
 	a := pgAnswers{conn: w.startConn()}
 	askAll := false
 	for {
@@ -117,7 +119,7 @@ func (w *wizard) askConn(c Conn, askAll bool) (Conn, error) {
 	o := w.opts
 	var err error
 	if askAll || !w.given("host", o.Host) {
-		if c.Host, err = w.askField("host", "Host (e.g. instance-….database.cloud.databricks.com)", c.Host); err != nil {
+		if c.Host, err = w.askField("host", "Host", c.Host); err != nil {
 			return c, err
 		}
 	}
@@ -134,7 +136,7 @@ func (w *wizard) askConn(c Conn, askAll bool) (Conn, error) {
 		}
 	}
 	if askAll || !w.given("user", o.User) {
-		if c.User, err = w.askField("user", "User (your Databricks e-mail)", c.User); err != nil {
+		if c.User, err = w.askField("user", "User", c.User); err != nil {
 			return c, err
 		}
 	}
@@ -202,7 +204,7 @@ func (w *wizard) askPassword(a *pgAnswers, label string, first, allowKeep bool) 
 	if allowKeep {
 		if p, ok, err := w.d.Store.SavedPassword(a.conn); err == nil && ok {
 			saved, hasSaved = p, true
-			label += " (Enter keeps the one saved in " + w.d.Store.PgpassFile() + ")"
+			label += " (Enter keeps the saved one)"
 		}
 	}
 	for {

@@ -35,7 +35,7 @@ func (w *wizard) rotationSection() error {
 	}
 	kind := w.opts.Schedule
 	if kind == "" {
-		ok, err := w.d.Prompter.Confirm("Install automatic token rotation (checks every 5 minutes, renews before expiry)?", true)
+		ok, err := w.d.Prompter.Confirm("Install automatic token rotation (checks every 5 minutes)?", true)
 		if err != nil {
 			return err
 		}
@@ -55,9 +55,11 @@ func (w *wizard) askHook() (string, bool, error) {
 		h := strings.TrimSpace(*w.opts.PostRotateHook)
 		return h, h != cur || (h != "" && !w.state.HasHook), nil
 	}
-	label := "Command to run after each rotation, e.g. to restart the backend (optional, Enter to skip)"
+	w.printf("After each rotation voyce-auth can run a command, e.g. one that restarts the backend\n")
+	w.printf("(systemctl --user restart voyce-backend) so it reads the new token.\n")
+	label := "Command to run after each rotation (optional)"
 	if cur != "" {
-		label = "Command to run after each rotation (Enter keeps it, '-' removes it)"
+		label = "Command to run after each rotation ('-' removes it)"
 	}
 	v, err := w.d.Prompter.Input(label, cur)
 	if err != nil {

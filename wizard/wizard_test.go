@@ -253,7 +253,7 @@ func TestExistingSetup(t *testing.T) {
 		if len(h.db.logins) != 0 {
 			t.Errorf("logged in again although the token was good")
 		}
-		if !strings.Contains(h.p.Asked[6], "Enter keeps the one saved") {
+		if !strings.Contains(h.p.Asked[6], "Enter keeps the saved one") {
 			t.Errorf("password question = %q", h.p.Asked[6])
 		}
 	})
