@@ -78,7 +78,9 @@ func (w *wizard) askWorkspace() (string, error) {
 		w.printf("%s --databricks-host: %s\n", w.cs.FailureIcon(), problemText(err))
 	}
 	def := w.state.DatabricksHost
-	w.printf("The workspace URL is the address you open Databricks at, e.g. https://adb-1234567890123456.7.azuredatabricks.net\n")
+	w.printf("The workspace URL is the address you open Databricks at,\n")
+	w.printf("e.g. https://adb-1234567890123456.7.azuredatabricks.net\n")
+	w.spacer()
 	for {
 		v, err := w.d.Prompter.Input("Workspace URL", def)
 		if err != nil {

@@ -56,8 +56,9 @@ func (w *wizard) startConn() Conn {
 // postgresSection asks, verifies and saves the Postgres settings (interactive).
 func (w *wizard) postgresSection() error {
 	w.printf("\n%s\n", w.cs.Bold("PostgreSQL (Lakebase)"))
-	w.printf("Lakebase hosts look like instance-<uuid>.database.cloud.databricks.com and the user is your\n")
-	w.printf("Databricks e-mail. Enter keeps the value shown in parentheses.\n")
+	w.printf("Lakebase hosts look like instance-<uuid>.database.cloud.databricks.com, and the\n")
+	w.printf("user is your Databricks e-mail. Enter keeps the value shown in parentheses.\n")
+	w.spacer()
 	a := pgAnswers{conn: w.startConn()}
 	askAll := false
 	for {

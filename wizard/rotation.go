@@ -55,11 +55,12 @@ func (w *wizard) askHook() (string, bool, error) {
 		h := strings.TrimSpace(*w.opts.PostRotateHook)
 		return h, h != cur || (h != "" && !w.state.HasHook), nil
 	}
-	w.printf("After each rotation voyce-auth can run a command, e.g. one that restarts the backend\n")
-	w.printf("(systemctl --user restart voyce-backend) so it reads the new token.\n")
-	label := "Command to run after each rotation (optional)"
+	w.printf("After each rotation voyce-auth can run a command, e.g. to restart the backend\n")
+	w.printf("(systemctl --user restart voyce-backend) so that it reads the new token.\n")
+	w.spacer()
+	label := "Post-rotate command (optional)"
 	if cur != "" {
-		label = "Command to run after each rotation ('-' removes it)"
+		label = "Post-rotate command ('-' removes it)"
 	}
 	v, err := w.d.Prompter.Input(label, cur)
 	if err != nil {

@@ -23,6 +23,10 @@ func (w *wizard) startSpinner(msg string) *spinner {
 		close(s.finished)
 		return s
 	}
+	// One physical line: "\r" and erase-line only reach the last line of a wrapped one.
+	if r := []rune(msg); len(r) > 72 {
+		msg = string(r[:71]) + "…"
+	}
 	out := w.out
 	go func() {
 		defer close(s.finished)

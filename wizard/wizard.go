@@ -202,7 +202,7 @@ func (w *wizard) flow() error {
 			return nil
 		}
 	} else {
-		w.printf("\nThis sets up your PostgreSQL (Lakebase) login, Databricks OAuth and token rotation.\n")
+		w.printf("\nThis sets up your Lakebase (PostgreSQL) login, Databricks OAuth and rotation.\n")
 		w.printf("Nothing is saved until each part has been checked; Ctrl-C stops at any time.\n")
 	}
 	if err := w.postgresSection(); err != nil {
@@ -341,6 +341,15 @@ func (w *wizard) quit() error {
 		w.printf("Stopped; nothing was changed.\n")
 	}
 	return ErrFailed
+}
+
+// spacer prints the blank line that goes before a question whose answer may be long: survey miscounts a
+// typed answer that wraps past the terminal's width and then erases the line above the question; a blank
+// line keeps the text above intact.
+func (w *wizard) spacer() {
+	if w.d.IO.IsStdoutTTY() {
+		w.printf("\n")
+	}
 }
 
 func orDefault(v, def string) string {

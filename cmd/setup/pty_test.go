@@ -141,7 +141,7 @@ func TestInteractiveFirstRunWithWrongPassword(t *testing.T) {
 	s.answer("Workspace URL", fx.db.Host)
 	s.answer("profile name", "") // Enter keeps voyce
 	s.expect("Token for")
-	s.answer("Command to run after each rotation", "")
+	s.answer("Post-rotate command", "")
 	s.answer("Install automatic token rotation", "n")
 	s.expect("Summary")
 	if code := s.wait(); code != 0 {
