@@ -421,3 +421,18 @@ func TestSpinnerOnTerminal(t *testing.T) {
 		t.Errorf("spinner output %q", out)
 	}
 }
+
+func TestExistingSetupLogInAgain(t *testing.T) {
+	h := newHarness("Log in to Databricks again", "", "")
+	h.store = existing()
+	h.db.loggedIn = true
+	if err := h.run(t, Options{Interactive: true}); err != nil {
+		t.Fatalf("%v\n%s", err, h.out)
+	}
+	if len(h.db.logins) != 1 || h.db.logins[0] != "https://adb-1.azuredatabricks.net voyce" {
+		t.Errorf("logins = %v", h.db.logins)
+	}
+	if len(h.store.saves) != 1 || h.store.saves[0].Databricks == nil || h.store.saves[0].Postgres != nil {
+		t.Errorf("saves = %+v", h.store.saves)
+	}
+}
