@@ -15,6 +15,7 @@ import (
 	expect "github.com/Netflix/go-expect"
 	"github.com/creack/pty"
 	"github.com/hinshun/vt10x"
+	"golang.org/x/sys/unix"
 
 	"github.com/voyce/voyce-auth/internal/dotenv"
 	"github.com/voyce/voyce-auth/internal/testutil/pgtest"
@@ -28,6 +29,10 @@ type session struct {
 	term vt10x.Terminal
 	cmd  *exec.Cmd
 	done chan int
+	// ttyFd is a duplicate of the terminal's descriptor, kept for reading its mode (raw or canonical)
+	// without racing the goroutine that closes the terminal when the program exits.
+	ttyFd  int
+	exited chan struct{}
 }
 
 func (fx *fixture) startPTY(t *testing.T, args ...string) *session {
@@ -52,7 +57,11 @@ func (fx *fixture) startPTY(t *testing.T, args ...string) *session {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting voyce-auth: %v", err)
 	}
-	s := &session{t: t, c: c, term: term, cmd: cmd, done: make(chan int, 1)}
+	ttyFd, err := unix.Dup(int(c.Tty().Fd()))
+	if err != nil {
+		t.Fatalf("dup terminal: %v", err)
+	}
+	s := &session{t: t, c: c, term: term, cmd: cmd, done: make(chan int, 1), ttyFd: ttyFd, exited: make(chan struct{})}
 	go func() {
 		err := cmd.Wait()
 		code := 0
@@ -60,11 +69,13 @@ func (fx *fixture) startPTY(t *testing.T, args ...string) *session {
 			code = ee.ExitCode()
 		}
 		s.done <- code
+		close(s.exited)
 		c.Tty().Close() // the reader sees EOF once the program is gone
 	}()
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		c.Close()
+		unix.Close(ttyFd)
 	})
 	return s
 }
@@ -104,8 +115,43 @@ func (s *session) send(text string) {
 func (s *session) answer(question, line string) {
 	s.t.Helper()
 	s.expect(question)
-	time.Sleep(50 * time.Millisecond) // let survey switch the terminal to raw mode before typing
+	s.waitRaw()
 	s.send(line + "\r")
+}
+
+// waitRaw waits until the program has switched the terminal to raw mode (survey does so just after drawing
+// a question). Typing earlier is lost: switching modes flushes pending input, which made a fixed sleep flaky
+// on a loaded machine.
+func (s *session) waitRaw() {
+	s.t.Helper()
+	s.waitTermios(false, "raw mode (a question waiting for input)")
+}
+
+// waitCooked waits until the terminal is back in canonical mode, where Ctrl-C is a real SIGINT.
+func (s *session) waitCooked() {
+	s.t.Helper()
+	s.waitTermios(true, "canonical mode")
+}
+
+func (s *session) waitTermios(canonical bool, what string) {
+	s.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.exited:
+			s.t.Fatalf("voyce-auth exited while the test waited for %s\nscreen:\n%s", what, s.screen())
+		default:
+		}
+		tio, err := unix.IoctlGetTermios(s.ttyFd, ioctlGetTermios)
+		if err != nil {
+			s.t.Fatalf("reading the terminal's mode: %v", err)
+		}
+		if (tio.Lflag&unix.ICANON != 0) == canonical {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	s.t.Fatalf("the terminal never entered %s\nscreen:\n%s", what, s.screen())
 }
 
 func (s *session) screen() string { return s.term.String() }
@@ -169,7 +215,7 @@ func TestInteractiveFirstRunWithWrongPassword(t *testing.T) {
 	s = fx.startPTY(t, "setup")
 	s.expect("Found an existing setup")
 	s.expect("What would you like to do?")
-	time.Sleep(50 * time.Millisecond)
+	s.waitRaw()
 	s.send("\x1b[B\r") // from the default (Reconfigure everything), down once: Quit
 	if code := s.wait(); code != 0 {
 		t.Fatalf("quit: exit %d\nscreen:\n%s", code, s.screen())
@@ -187,7 +233,7 @@ func TestInteractiveCtrlC(t *testing.T) {
 	s.answer("User", fx.role)
 	s.answer("SSL mode", "")
 	s.expect("Password")
-	time.Sleep(50 * time.Millisecond)
+	s.waitRaw()
 	s.send("half-typed\x03") // Ctrl-C in the middle of the password
 	s.expect("Cancelled; nothing was changed.")
 	if code := s.wait(); code != 130 {
@@ -206,7 +252,7 @@ func TestInteractiveCtrlCWhileConnecting(t *testing.T) {
 		"--database", fx.srv.Database, "--sslmode", "require") // flags answer their questions
 	s.answer("Password", fx.password)
 	s.expect("Connecting to")
-	time.Sleep(300 * time.Millisecond)
+	s.waitCooked()
 	s.send("\x03")
 	s.expect("Cancelled; nothing was changed.")
 	if code := s.wait(); code != 130 {
