@@ -42,10 +42,12 @@ func (d *Deps) secretPaths() (env, pgpass, logs string) {
 	return filepath.Base(d.EnvFile), ".pgpass", "logs/oauth-rotation.log"
 }
 
-// ignorePatterns maps each secret path to the .gitignore line that covers it.
+// ignorePatterns maps each secret path to the .gitignore line that covers it. The .env's lock file (left
+// beside it by internal/safefile so that concurrent writers agree) holds nothing secret but must not show up
+// in 'git status' either.
 func (d *Deps) ignorePatterns() [][2]string {
 	env, pgpass, logs := d.secretPaths()
-	return [][2]string{{env, env}, {pgpass, pgpass}, {logs, "logs/"}}
+	return [][2]string{{env, env}, {pgpass, pgpass}, {logs, "logs/"}, {env + ".lock", env + ".lock"}}
 }
 
 // notIgnored returns the .gitignore lines missing for the secret paths.

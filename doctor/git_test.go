@@ -80,7 +80,7 @@ func TestSecretsIgnored(t *testing.T) {
 
 	r := runCheck(t, d, "secrets-ignored")
 	if r.Status != StatusFail || !strings.Contains(r.Message, ".env is not git-ignored") ||
-		!strings.Contains(r.Fix, `printf '.env\nlogs/\n' >> `) {
+		!strings.Contains(r.Fix, `printf '.env\nlogs/\n.env.lock\n' >> `) {
 		t.Fatalf("got %+v", r)
 	}
 
@@ -88,7 +88,7 @@ func TestSecretsIgnored(t *testing.T) {
 	all := All(d)
 	out := Run(context.Background(), all, Options{})
 	plans := PlanFixes(all, out)
-	if len(plans) != 1 || plans[0].Change != "append .env, logs/ to "+filepath.Join(dir, ".gitignore") {
+	if len(plans) != 1 || plans[0].Change != "append .env, logs/, .env.lock to "+filepath.Join(dir, ".gitignore") {
 		t.Fatalf("plans = %+v", plans)
 	}
 	res := ApplyFixes(context.Background(), plans, Options{})
@@ -96,7 +96,7 @@ func TestSecretsIgnored(t *testing.T) {
 		t.Fatalf("fix = %+v", res[0])
 	}
 	got, _ := os.ReadFile(filepath.Join(dir, ".gitignore"))
-	want := "node_modules/\n.pgpass\n# voyce-auth: credentials and rotation logs\n.env\nlogs/\n"
+	want := "node_modules/\n.pgpass\n# voyce-auth: credentials and rotation logs\n.env\nlogs/\n.env.lock\n"
 	if string(got) != want {
 		t.Errorf(".gitignore = %q, want %q", got, want)
 	}
@@ -108,7 +108,7 @@ func TestSecretsIgnored(t *testing.T) {
 func TestSecretsIgnoredOnlyLogsMissingWarns(t *testing.T) {
 	d, dir := projectDeps(t, true)
 	writeFile(t, filepath.Join(dir, ".gitignore"), ".env\n.pgpass\n", 0o644)
-	if r := runCheck(t, d, "secrets-ignored"); r.Status != StatusWarn || r.Message != "not git-ignored: logs/" {
+	if r := runCheck(t, d, "secrets-ignored"); r.Status != StatusWarn || r.Message != "not git-ignored: logs/, .env.lock" {
 		t.Errorf("got %+v", r)
 	}
 }

@@ -93,7 +93,7 @@ func newProject(tb testing.TB) *project {
 	mustWrite(tb, p.envFile, env, 0o600)
 	mustWrite(tb, filepath.Join(p.home, ".pgpass"),
 		fmt.Sprintf("%s:%d:%s:%s:%s\n", srv.Host, srv.Port, srv.Database, srv.User, srv.Password), 0o600)
-	mustWrite(tb, filepath.Join(p.dir, ".gitignore"), ".env\n.pgpass\nlogs/\n", 0o644)
+	mustWrite(tb, filepath.Join(p.dir, ".gitignore"), ".env\n.pgpass\nlogs/\n.env.lock\n", 0o644)
 	stubs := tb.TempDir()
 	mustWrite(tb, filepath.Join(stubs, "systemctl"), "#!/bin/sh\necho 'Failed to connect to bus: No medium found' >&2\nexit 1\n", 0o755)
 	mustWrite(tb, filepath.Join(stubs, "crontab"), "#!/bin/sh\necho \"no crontab for $USER\" >&2\nexit 1\n", 0o755)

@@ -253,7 +253,7 @@ func TestHeadlessEndToEnd(t *testing.T) {
 		}
 	}
 	gi := read(t, filepath.Join(fx.proj, ".gitignore"))
-	for _, want := range []string{".env\n", ".pgpass\n", "logs/\n"} {
+	for _, want := range []string{".env\n", ".pgpass\n", "logs/\n", ".env.lock\n"} {
 		if !strings.Contains(gi, want) {
 			t.Errorf(".gitignore lacks %q:\n%s", want, gi)
 		}
