@@ -9,19 +9,17 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/user"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"golang.org/x/term"
 
 	"github.com/voyce/voyce-auth/cmd/cmdutil"
+	schedulecmd "github.com/voyce/voyce-auth/cmd/schedule"
 	"github.com/voyce/voyce-auth/doctor"
 	"github.com/voyce/voyce-auth/internal/iostreams"
 	"github.com/voyce/voyce-auth/internal/prompt"
 	"github.com/voyce/voyce-auth/internal/schedule"
-	"github.com/voyce/voyce-auth/templates"
 )
 
 // Options are the doctor command's inputs.
@@ -164,45 +162,9 @@ func DepsFrom(f *cmdutil.Factory, timeout time.Duration) *doctor.Deps {
 
 // scheduleStatus inspects the installed schedule with the values 'voyce-auth schedule status' uses.
 func scheduleStatus(ctx context.Context, f *cmdutil.Factory) (*schedule.StatusReport, error) {
-	bin, err := f.Executable()
+	spec, err := schedule.NewSpec(schedule.Auto, 0, schedulecmd.Machine(f))
 	if err != nil {
-		return nil, fmt.Errorf("cannot find the path of this voyce-auth binary: %w", err)
-	}
-	dbxDir := ""
-	if p, err := f.Runner.LookPath("databricks"); err == nil {
-		if abs, err := filepath.Abs(p); err == nil {
-			p = abs
-		}
-		dbxDir = filepath.Dir(p)
-	}
-	getenv := func(k string) string {
-		if f.Getenv == nil {
-			return ""
-		}
-		return f.Getenv(k)
-	}
-	userName := getenv("USER")
-	if userName == "" {
-		userName = getenv("LOGNAME")
-	}
-	if userName == "" {
-		if u, err := user.Current(); err == nil {
-			userName = u.Username
-		}
-	}
-	spec := schedule.Spec{
-		Kind: schedule.Auto,
-		Params: templates.Params{
-			Binary:        bin,
-			EnvFile:       f.EnvFile(),
-			ProjectDir:    f.ProjectDir(),
-			DatabricksDir: dbxDir,
-			GOOS:          f.GOOS,
-		},
-		HomeDir:    f.HomeDir,
-		ConfigHome: getenv("XDG_CONFIG_HOME"),
-		UID:        os.Getuid(),
-		User:       userName,
+		return nil, err
 	}
 	m := &schedule.Manager{Runner: f.Runner, Clock: f.Clock}
 	return m.Status(ctx, spec)

@@ -88,18 +88,24 @@ func NewCmd(f *cmdutil.Factory) *cmdutil.Command {
 			opts.IO = f.IO
 			opts.Context = f.Context
 			opts.Manager = &schedule.Manager{Runner: f.Runner, Clock: f.Clock}
-			opts.Machine = schedule.Machine{
-				Runner:     f.Runner,
-				Executable: f.Executable,
-				Getenv:     f.Getenv,
-				EnvFile:    f.EnvFile(),
-				ProjectDir: f.ProjectDir(),
-				GOOS:       f.GOOS,
-				HomeDir:    f.HomeDir,
-				UID:        os.Getuid(),
-			}
+			opts.Machine = Machine(f)
 			return run(opts)
 		},
+	}
+}
+
+// Machine describes this machine, binary and project to internal/schedule, from the Factory. The doctor's
+// rotation-schedule check uses it too, so that it compares against exactly what 'schedule install' writes.
+func Machine(f *cmdutil.Factory) schedule.Machine {
+	return schedule.Machine{
+		Runner:     f.Runner,
+		Executable: f.Executable,
+		Getenv:     f.Getenv,
+		EnvFile:    f.EnvFile(),
+		ProjectDir: f.ProjectDir(),
+		GOOS:       f.GOOS,
+		HomeDir:    f.HomeDir,
+		UID:        os.Getuid(),
 	}
 }
 
