@@ -195,16 +195,7 @@ func (d *Deps) defaults() {
 		d.Clock = clock.System{}
 	}
 	if d.Sleep == nil {
-		d.Sleep = func(ctx context.Context, dur time.Duration) error {
-			t := time.NewTimer(dur)
-			defer t.Stop()
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-t.C:
-				return nil
-			}
-		}
+		d.Sleep = clock.Sleep
 	}
 	if d.NewRequestID == nil {
 		d.NewRequestID = NewUUID
