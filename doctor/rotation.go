@@ -54,24 +54,19 @@ func (d *Deps) checkRotationSchedule(ctx context.Context) Result {
 		if r.Interval > 0 {
 			every = ", every " + token.Human(r.Interval)
 		}
+		if len(r.Warnings) > 0 {
+			// e.g. lingering off (the timer stops at logout) or no cron daemon running the lines.
+			msgs, fixes, more := splitScheduleLines(r.Warnings)
+			return Warn(strings.Join(dedupe(fixes), "\n"), "%s schedule installed%s, but %s", r.Kind, every,
+				strings.Join(msgs, "; ")).WithDetails(append(details, more...)...)
+		}
 		return OK("%s schedule installed and active%s", r.Kind, every).WithDetails(details...)
 	}
-	var msgs, fixes []string
 	if !r.Matches && r.Mismatch != "" {
 		details = append(details, "differs: "+r.Mismatch)
 	}
-	for _, p := range r.Problems {
-		msg, fix, _ := strings.Cut(p, " Fix: ")
-		msg = strings.TrimSuffix(msg, ".")
-		if short, _, ok := strings.Cut(msg, ": "); ok && len(msg) > 100 {
-			details = append(details, msg)
-			msg = short
-		}
-		msgs = append(msgs, msg)
-		if fix != "" {
-			fixes = append(fixes, fix)
-		}
-	}
+	msgs, fixes, more := splitScheduleLines(r.Problems)
+	details = append(details, more...)
 	if len(msgs) == 0 {
 		switch {
 		case !r.Matches:
@@ -86,6 +81,24 @@ func (d *Deps) checkRotationSchedule(ctx context.Context) Result {
 		fixes = append(fixes, "voyce-auth schedule status   (for the details)")
 	}
 	return Fail(strings.Join(dedupe(fixes), "\n"), "%s", strings.Join(msgs, "; ")).WithDetails(details...)
+}
+
+// splitScheduleLines splits internal/schedule's "message. Fix: command" lines into short messages and
+// fixes; a long message is cut at its first ": " and kept whole in the details.
+func splitScheduleLines(lines []string) (msgs, fixes, details []string) {
+	for _, p := range lines {
+		msg, fix, _ := strings.Cut(p, " Fix: ")
+		msg = strings.TrimSuffix(msg, ".")
+		if short, _, ok := strings.Cut(msg, ": "); ok && len(msg) > 100 {
+			details = append(details, msg)
+			msg = short
+		}
+		msgs = append(msgs, msg)
+		if fix != "" {
+			fixes = append(fixes, fix)
+		}
+	}
+	return msgs, fixes, details
 }
 
 func dedupe(s []string) []string {

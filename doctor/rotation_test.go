@@ -23,6 +23,12 @@ func TestRotationSchedule(t *testing.T) {
 	}{
 		{"healthy", &schedule.StatusReport{Kind: schedule.Systemd, Installed: true, Enabled: true, Active: true, Matches: true,
 			Interval: 5 * time.Minute}, nil, StatusOK, "systemd schedule installed and active, every 5 minutes", ""},
+		{"lingering off", &schedule.StatusReport{Kind: schedule.Systemd, Installed: true, Enabled: true, Active: true, Matches: true,
+			Interval: 5 * time.Minute, Warnings: []string{"lingering is off for dev: the timer stops when you log out. Fix: loginctl enable-linger dev"}},
+			nil, StatusWarn, "systemd schedule installed, every 5 minutes, but lingering is off for dev", "loginctl enable-linger dev"},
+		{"no cron daemon", &schedule.StatusReport{Kind: schedule.Cron, Installed: true, Enabled: true, Matches: true,
+			Warnings: []string{"no running cron daemon found (no live pid in /run/crond.pid): the lines are installed but nothing runs them. Fix: sudo service cron start"}},
+			nil, StatusWarn, "cron schedule installed, but no running cron daemon found", "sudo service cron start"},
 		{"not installed", &schedule.StatusReport{Kind: schedule.Cron, Reason: "no systemd user session",
 			Problems: []string{"no rotation schedule is installed: the token expires within an hour unless something rotates it. Fix: voyce-auth schedule install"}},
 			nil, StatusWarn, "no rotation schedule is installed", "voyce-auth schedule install"},
