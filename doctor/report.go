@@ -192,9 +192,9 @@ func SummaryLine(cs *iostreams.ColorScheme, s Summary) string {
 	}
 	switch {
 	case s.Problems == 0 && s.Warn == 0:
-		return fmt.Sprintf("%s No problems found (%d checks%s).", cs.SuccessIcon(), s.Total, skipped)
+		return fmt.Sprintf("%s No problems found (%s%s).", cs.SuccessIcon(), plural(s.Total, "check"), skipped)
 	case s.Problems == 0:
-		return fmt.Sprintf("%s No problems, %s (%d checks%s).", cs.WarningIcon(), plural(s.Warn, "warning"), s.Total, skipped)
+		return fmt.Sprintf("%s No problems, %s (%s%s).", cs.WarningIcon(), plural(s.Warn, "warning"), plural(s.Total, "check"), skipped)
 	default:
 		var parts []string
 		if s.Timeout > 0 {
@@ -211,8 +211,8 @@ func SummaryLine(cs *iostreams.ColorScheme, s Summary) string {
 		if s.Warn > 0 {
 			warn = " and " + plural(s.Warn, "warning")
 		}
-		return fmt.Sprintf("%s Found %s%s%s (%d checks%s).", cs.FailureIcon(), plural(s.Problems, "problem"), extra, warn,
-			s.Total, skipped)
+		return fmt.Sprintf("%s Found %s%s%s (%s%s).", cs.FailureIcon(), plural(s.Problems, "problem"), extra, warn,
+			plural(s.Total, "check"), skipped)
 	}
 }
 
