@@ -29,8 +29,10 @@ type session struct {
 	term vt10x.Terminal
 	cmd  *exec.Cmd
 	done chan int
-	// ttyFd is a duplicate of the terminal's descriptor, kept for reading its mode (raw or canonical)
-	// without racing the goroutine that closes the terminal when the program exits.
+	// ttyFd is a duplicate of the terminal's descriptor, for reading its mode (raw or canonical) without
+	// racing the goroutine that closes the terminal when the program exits. It is closed then too (under
+	// ttyMu; -1 after), since the reader sees EOF only once no descriptor of the terminal is open.
+	ttyMu  sync.Mutex
 	ttyFd  int
 	exited chan struct{}
 }
@@ -70,12 +72,15 @@ func (fx *fixture) startPTY(t *testing.T, args ...string) *session {
 		}
 		s.done <- code
 		close(s.exited)
+		s.ttyMu.Lock()
+		unix.Close(s.ttyFd)
+		s.ttyFd = -1
+		s.ttyMu.Unlock()
 		c.Tty().Close() // the reader sees EOF once the program is gone
 	}()
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		c.Close()
-		unix.Close(ttyFd)
 	})
 	return s
 }
@@ -115,16 +120,56 @@ func (s *session) send(text string) {
 func (s *session) answer(question, line string) {
 	s.t.Helper()
 	s.expect(question)
-	s.waitRaw()
+	s.waitLineReader()
 	s.send(line + "\r")
 }
 
-// waitRaw waits until the program has switched the terminal to raw mode (survey does so just after drawing
-// a question). Typing earlier is lost: switching modes flushes pending input, which made a fixed sleep flaky
-// on a loaded machine.
+// waitLineReader waits until a survey text question (Input, Password, Confirm) reads keys. Before reading,
+// survey asks the terminal twice where the cursor is (ESC[6n: once for the size, once for the position)
+// and reads each answer with a throw-away buffered reader up to the answer's final 'R': keys that arrive
+// together with an answer are dropped, and an 'R' among keys typed before it (a random password often has
+// one) leaves survey waiting forever. A person types long after that; the test must wait for it. So: let
+// the rendered terminal answer both questions, then wait until the program has read the answers and is in
+// raw mode. (A fixed sleep made this flaky on a loaded machine.)
+func (s *session) waitLineReader() {
+	s.t.Helper()
+	s.expect("\x1b[6n")
+	s.expect("\x1b[6n") // the rendered terminal has answered both once these return
+	s.waitRaw()
+}
+
+// waitRaw waits until the terminal is in raw mode (survey switches just after drawing a question; typed
+// earlier, an answer would be echoed) and the program has read everything sent to it: the terminal's input
+// queue stays empty for a while (what the test side writes reaches the queue asynchronously, so one empty
+// reading is not enough).
 func (s *session) waitRaw() {
 	s.t.Helper()
 	s.waitTermios(false, "raw mode (a question waiting for input)")
+	const quiet = 150 * time.Millisecond
+	deadline := time.Now().Add(30 * time.Second)
+	var emptySince time.Time
+	for time.Now().Before(deadline) {
+		s.ttyMu.Lock()
+		n, err := -1, error(nil)
+		if s.ttyFd >= 0 {
+			n, err = unix.IoctlGetInt(s.ttyFd, ioctlInputQueue)
+		}
+		s.ttyMu.Unlock()
+		switch {
+		case n < 0 && err == nil:
+			s.t.Fatalf("voyce-auth exited while the test waited to type\nscreen:\n%s", s.screen())
+		case err != nil:
+			s.t.Fatalf("reading the terminal's input queue: %v", err)
+		case n > 0:
+			emptySince = time.Time{}
+		case emptySince.IsZero():
+			emptySince = time.Now()
+		case time.Since(emptySince) >= quiet:
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	s.t.Fatalf("voyce-auth never read its pending input\nscreen:\n%s", s.screen())
 }
 
 // waitCooked waits until the terminal is back in canonical mode, where Ctrl-C is a real SIGINT.
@@ -142,7 +187,17 @@ func (s *session) waitTermios(canonical bool, what string) {
 			s.t.Fatalf("voyce-auth exited while the test waited for %s\nscreen:\n%s", what, s.screen())
 		default:
 		}
-		tio, err := unix.IoctlGetTermios(s.ttyFd, ioctlGetTermios)
+		s.ttyMu.Lock()
+		fd := s.ttyFd
+		var tio *unix.Termios
+		var err error
+		if fd >= 0 {
+			tio, err = unix.IoctlGetTermios(fd, ioctlGetTermios)
+		}
+		s.ttyMu.Unlock()
+		if fd < 0 {
+			s.t.Fatalf("voyce-auth exited while the test waited for %s\nscreen:\n%s", what, s.screen())
+		}
 		if err != nil {
 			s.t.Fatalf("reading the terminal's mode: %v", err)
 		}
@@ -233,7 +288,7 @@ func TestInteractiveCtrlC(t *testing.T) {
 	s.answer("User", fx.role)
 	s.answer("SSL mode", "")
 	s.expect("Password")
-	s.waitRaw()
+	s.waitLineReader()
 	s.send("half-typed\x03") // Ctrl-C in the middle of the password
 	s.expect("Cancelled; nothing was changed.")
 	if code := s.wait(); code != 130 {

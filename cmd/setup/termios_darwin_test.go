@@ -2,4 +2,7 @@ package setup_test
 
 import "golang.org/x/sys/unix"
 
-const ioctlGetTermios = unix.TIOCGETA
+const (
+	ioctlGetTermios = unix.TIOCGETA
+	ioctlInputQueue = 0x4004667f // FIONREAD, which x/sys/unix does not name on darwin
+)

@@ -2,4 +2,7 @@ package setup_test
 
 import "golang.org/x/sys/unix"
 
-const ioctlGetTermios = unix.TCGETS
+const (
+	ioctlGetTermios = unix.TCGETS
+	ioctlInputQueue = unix.TIOCINQ
+)
