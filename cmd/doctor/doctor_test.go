@@ -182,8 +182,15 @@ func TestDoctorStreamsOnTerminal(t *testing.T) {
 	opts, ios, _, errOut = newOpts(checks)
 	ios.SetTTY(false, true, true) // both terminals: the streamed lines are erased before the report
 	_ = run(opts)
-	if !strings.Contains(errOut(), "expires in 9 minutes\n\x1b[4A\x1b[J") {
-		t.Errorf("stderr should end by erasing the 4 streamed lines: %q", errOut())
+	// The checks finish in any order; all three stream, then the 4 streamed lines are erased.
+	streamed, _, erased := strings.Cut(errOut(), "\x1b[4A\x1b[J")
+	if !erased {
+		t.Fatalf("stderr should end by erasing the 4 streamed lines: %q", errOut())
+	}
+	for _, line := range []string{"env-file .env has every setting", "oauth-token expires in 9 minutes", "pgpass-file ~/.pgpass is 0644"} {
+		if !strings.Contains(streamed, line) {
+			t.Errorf("%q was not streamed before the erase: %q", line, errOut())
+		}
 	}
 }
 
