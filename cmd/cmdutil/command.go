@@ -34,10 +34,10 @@ func NewFlagSet(name string) *flag.FlagSet {
 // AddGlobalFlags defines --env-file, --pgpass-file and --no-color on fs.
 func AddGlobalFlags(fs *flag.FlagSet, g *Globals) {
 	if fs.Lookup("env-file") == nil {
-		fs.StringVar(&g.EnvFile, "env-file", g.EnvFile, "the project's .env `PATH` (default: .env in the current folder)")
+		fs.StringVar(&g.EnvFile, "env-file", g.EnvFile, "`PATH` of the project's .env file (default: .env in the current folder)")
 	}
 	if fs.Lookup("pgpass-file") == nil {
-		fs.StringVar(&g.PgpassFile, "pgpass-file", g.PgpassFile, "the Postgres password file `PATH` (default: $PGPASSFILE, else ~/.pgpass)")
+		fs.StringVar(&g.PgpassFile, "pgpass-file", g.PgpassFile, "`PATH` of the Postgres password file (default: $PGPASSFILE, else ~/.pgpass)")
 	}
 	if fs.Lookup("no-color") == nil {
 		fs.BoolVar(&g.NoColor, "no-color", g.NoColor, "plain output without colours (also: NO_COLOR=1)")

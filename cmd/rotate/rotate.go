@@ -54,7 +54,7 @@ func NewCmd(f *cmdutil.Factory) *cmdutil.Command {
 		Usage: "voyce-auth rotate [--threshold 15m] [--force] [--dry-run] [--json] [--hook COMMAND] [--pg-credential INSTANCE]",
 		Long: `Refresh DATABRICKS_OAUTH_TOKEN in .env through the Databricks CLI, when it is due.
 
-Safe to run as often as you like (the schedule runs it every 10 minutes): while the token is valid for
+Safe to run as often as you like (the schedule runs it every 5 minutes): while the token is valid for
 longer than --threshold it does nothing and starts no process. Otherwise it takes the rotation lock, runs
 'databricks auth token' (with --force-refresh on CLI v0.296+), checks the answer, writes the new token
 (every other line of .env unchanged), logs one line to logs/oauth-rotation.log, and runs the post-rotate
