@@ -71,7 +71,13 @@ func ParseFlags(fs *flag.FlagSet, cmdName string, args []string) ([]string, erro
 func FlagErrorText(err error) string {
 	s := err.Error()
 	if name, ok := strings.CutPrefix(s, "flag provided but not defined: -"); ok {
-		return "unknown flag --" + strings.TrimPrefix(name, "-")
+		name = strings.TrimPrefix(name, "-")
+		if name == "password" || name == "p" {
+			// gh, docker and aws have taught people to look for one; say why there is none and what to use.
+			return "unknown flag --" + name + ": a password never goes on the command line (ps and shell " +
+				"history would show it); pipe it to --password-stdin or set PGPASSWORD"
+		}
+		return "unknown flag --" + name
 	}
 	if rest, ok := strings.CutPrefix(s, "flag needs an argument: -"); ok {
 		return "flag --" + strings.TrimPrefix(rest, "-") + " needs a value"

@@ -47,6 +47,7 @@ func TestRun(t *testing.T) {
 		{name: "unknown command", args: []string{"nosuch"}, code: 2, stderr: `unknown command "nosuch"`, noStdout: true, stderrLine: true},
 		{name: "unknown flag", args: []string{"--bogus"}, code: 2, stderr: "unknown flag --bogus", stderrLine: true},
 		{name: "unknown command flag", args: []string{"version", "--bogus"}, code: 2, stderr: "version: unknown flag --bogus", stderrLine: true},
+		{name: "no password flag", args: []string{"version", "--password=hunter2"}, code: 2, stderr: "pipe it to --password-stdin or set PGPASSWORD", stderrLine: true},
 		{name: "flag without value", args: []string{"version", "--env-file"}, code: 2, stderr: "flag --env-file needs a value", stderrLine: true},
 		{name: "version", args: []string{"version"}, code: 0, stdout: "voyce-auth 1.2.3\n"},
 		{name: "--version", args: []string{"--version"}, code: 0, stdout: "voyce-auth 1.2.3\n"},
@@ -70,6 +71,9 @@ func TestRun(t *testing.T) {
 			}
 			if tt.noStdout && out.Len() > 0 {
 				t.Errorf("stdout should be empty, got %q", out)
+			}
+			if strings.Contains(errOut.String(), "hunter2") {
+				t.Errorf("stderr echoes a value given on the command line: %q", errOut)
 			}
 			if tt.stderrLine && strings.Count(strings.TrimRight(errOut.String(), "\n"), "\n") != 0 {
 				t.Errorf("stderr should be one line, got %q", errOut)
