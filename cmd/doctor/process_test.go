@@ -11,55 +11,24 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/voyce/voyce-auth/doctor"
+	"github.com/voyce/voyce-auth/internal/testutil/binary"
 	"github.com/voyce/voyce-auth/internal/testutil/fakedatabricks"
 	"github.com/voyce/voyce-auth/internal/testutil/pgtest"
 )
 
-var (
-	binOnce sync.Once
-	binDir  string
-	binPath string
-	binErr  error
-)
-
 func TestMain(m *testing.M) {
 	code := pgtest.Main(m)
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
+	binary.Cleanup()
 	os.Exit(code)
 }
 
-// voyceAuth builds cmd/voyce-auth once per test binary.
-func voyceAuth(tb testing.TB) string {
-	tb.Helper()
-	binOnce.Do(func() {
-		binDir, binErr = os.MkdirTemp("", "voyce-auth-doctor-bin")
-		if binErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "voyce-auth")
-		goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-		if _, err := os.Stat(goBin); err != nil {
-			goBin = "go"
-		}
-		cmd := exec.Command(goBin, "build", "-o", binPath, "../voyce-auth")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		tb.Fatal(binErr)
-	}
-	return binPath
-}
+// voyceAuth is the voyce-auth binary, built once per test binary.
+func voyceAuth(tb testing.TB) string { return binary.VoyceAuth(tb) }
 
 // project is a healthy setup on disk: .env for the throwaway server and the stand-in workspace, a 0600
 // .pgpass in a home folder, a git repository ignoring the secrets, and stand-in schedulers that say nothing

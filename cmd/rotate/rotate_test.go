@@ -5,11 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +17,7 @@ import (
 	"github.com/voyce/voyce-auth/internal/clock"
 	"github.com/voyce/voyce-auth/internal/iostreams"
 	"github.com/voyce/voyce-auth/internal/run"
+	"github.com/voyce/voyce-auth/internal/testutil/binary"
 	"github.com/voyce/voyce-auth/internal/testutil/fakedatabricks"
 )
 
@@ -173,32 +172,14 @@ func TestThresholdFlag(t *testing.T) {
 
 // Whole-process tests ------------------------------------------------------------------------------------
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// voyceAuth builds cmd/voyce-auth once per test binary.
-func voyceAuth(t testing.TB) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "voyce-auth-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "voyce-auth")
-		cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", binPath, "github.com/voyce/voyce-auth/cmd/voyce-auth")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/voyce-auth: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
+func TestMain(m *testing.M) {
+	code := m.Run()
+	binary.Cleanup()
+	os.Exit(code)
 }
+
+// voyceAuth is the voyce-auth binary, built once per test binary.
+func voyceAuth(t testing.TB) string { return binary.VoyceAuth(t) }
 
 func TestConcurrentRotateProcesses(t *testing.T) {
 	bin := voyceAuth(t)

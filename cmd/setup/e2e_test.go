@@ -18,6 +18,7 @@ import (
 	// these tests whenever that code changes, instead of answering from its cache.
 	_ "github.com/voyce/voyce-auth/cmd/root"
 	"github.com/voyce/voyce-auth/internal/dotenv"
+	"github.com/voyce/voyce-auth/internal/testutil/binary"
 	"github.com/voyce/voyce-auth/internal/testutil/fakedatabricks"
 	"github.com/voyce/voyce-auth/internal/testutil/pgtest"
 )
@@ -27,18 +28,13 @@ import (
 var bin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "voyce-setup-test-")
-	if err != nil {
+	var err error
+	if bin, err = binary.Build(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	bin = filepath.Join(dir, "voyce-auth")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/voyce/voyce-auth/cmd/voyce-auth").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building voyce-auth: %v\n%s", err, out)
-		os.Exit(1)
-	}
 	code := pgtest.Main(m)
-	os.RemoveAll(dir)
+	binary.Cleanup()
 	os.Exit(code)
 }
 
