@@ -8,6 +8,7 @@ import (
 	"github.com/voyce/voyce-auth/internal/config"
 	"github.com/voyce/voyce-auth/internal/dburl"
 	"github.com/voyce/voyce-auth/internal/dotenv"
+	"github.com/voyce/voyce-auth/internal/pg"
 )
 
 // checkDatabaseURL checks the backend's DATABASE_URL against POSTGRES_* and the rules the backend's driver
@@ -71,8 +72,31 @@ func (d *Deps) checkDatabaseURL(ctx context.Context) Result {
 	case len(warns) > 0:
 		return Warn(fix, "%s: %s", config.KeyDatabaseURL, strings.Join(warns, "; "))
 	}
+	if problem := d.referencedPasswordProblem(u.Password); problem != "" {
+		return Warn("change it to one without '@' or '%XX': voyce-auth password --on-server --generate "+
+			"(or, where the password is managed elsewhere, set it there and run: voyce-auth password)",
+			"%s: %s, so the backend cannot log in with it", config.KeyDatabaseURL, problem)
+	}
 	return OK("%s matches POSTGRES_* (%s://, %s=%s, password from %s)", config.KeyDatabaseURL, u.Scheme,
 		dburl.TLSParam(u.Scheme), u.SSLMode, u.Password)
+}
+
+// referencedPasswordProblem checks the password that the URL's ${PGPASSWORD} reference stands for (the one
+// libpq would use: PGPASSWORD, else the .pgpass entry) for characters that break the URL once python-dotenv
+// fills it in. It says nothing when the URL holds no reference or no password is found.
+func (d *Deps) referencedPasswordProblem(ref string) string {
+	if !dotenv.HasReference(ref) {
+		return ""
+	}
+	p, err := d.pgParams()
+	if err != nil {
+		return ""
+	}
+	pw, _, err := pg.ResolvePassword(p, d.getenv, d.PgpassFile)
+	if err != nil || pw == "" {
+		return ""
+	}
+	return dburl.PasswordProblem(pw)
 }
 
 // rawUser returns the user part of a URL as written: between "://" and the ':' or '@' that ends it (the

@@ -214,6 +214,20 @@ func TestDatabaseURL(t *testing.T) {
 	}
 }
 
+// TestDatabaseURLPasswordBreaksURL: the URL is right, but the password its ${PGPASSWORD} stands for has an
+// '@', which ends the password part once python-dotenv fills it in.
+func TestDatabaseURLPasswordBreaksURL(t *testing.T) {
+	fx := newFixture(t)
+	s := fx.srv
+	fx.writePgpass(t, fmt.Sprintf("%s:%d:%s:%s:p@ss%%41word\n", s.Host, s.Port, s.Database, "dev.user@example.com"), 0o600)
+	r := runCheck(t, fx.d, "database-url")
+	if r.Status != StatusWarn || !strings.Contains(r.Message, "the password contains '@'") ||
+		!strings.Contains(r.Fix, "voyce-auth password --on-server --generate") {
+		t.Errorf("got %+v", r)
+	}
+	assertNoSecret(t, r, "p@ss%41word")
+}
+
 func TestRunQuickHealthy(t *testing.T) {
 	fx := newFixture(t)
 	var buf strings.Builder
