@@ -186,6 +186,24 @@ func last(m map[string][]string, k string) string {
 	return v[len(v)-1]
 }
 
+// longOrShort is the value of a flag that has a short form (--profile/-p, --output/-o): the short one wins
+// when both are given, as in the real CLI's flag library.
+func longOrShort(m map[string][]string, long, short string) string {
+	if v := last(m, short); v != "" {
+		return v
+	}
+	return last(m, long)
+}
+
+// hostAndProfile reads --host (or the first positional argument) and --profile/-p.
+func hostAndProfile(m map[string][]string) (host, profile string) {
+	host, profile = last(m, "host"), longOrShort(m, "profile", "p")
+	if pos := m[""]; len(pos) > 0 && host == "" {
+		host = pos[0]
+	}
+	return host, profile
+}
+
 // Config file --------------------------------------------------------------------------------------------
 
 func configPath() string {
@@ -327,17 +345,8 @@ func (c *cli) token(args []string) *exitErr {
 	if c.st.Hang {
 		hang()
 	}
-	host, profile := last(fl, "host"), last(fl, "profile")
-	if p := last(fl, "p"); p != "" {
-		profile = p
-	}
-	if pos := fl[""]; len(pos) > 0 && host == "" {
-		host = pos[0]
-	}
-	output := last(fl, "output")
-	if o := last(fl, "o"); o != "" {
-		output = o
-	}
+	host, profile := hostAndProfile(fl)
+	output := longOrShort(fl, "output", "o")
 	if output != "" && output != "json" && output != "text" {
 		return fail(1, "Error: invalid argument %q for \"-o, --output\" flag: must be one of: json, text", output)
 	}
@@ -384,13 +393,7 @@ func (c *cli) login(args []string) *exitErr {
 	if c.st.Hang {
 		hang()
 	}
-	host, profile := last(fl, "host"), last(fl, "profile")
-	if p := last(fl, "p"); p != "" {
-		profile = p
-	}
-	if pos := fl[""]; len(pos) > 0 && host == "" {
-		host = pos[0]
-	}
+	host, profile := hostAndProfile(fl)
 	if host == "" && profile != "" {
 		host = readProfiles()[profile]
 	}
@@ -474,14 +477,8 @@ func (c *cli) describe(args []string) *exitErr {
 	if c.st.Hang {
 		hang()
 	}
-	host, profile := last(fl, "host"), last(fl, "profile")
-	if p := last(fl, "p"); p != "" {
-		profile = p
-	}
-	output := last(fl, "output")
-	if o := last(fl, "o"); o != "" {
-		output = o
-	}
+	host, profile := last(fl, "host"), longOrShort(fl, "profile", "p")
+	output := longOrShort(fl, "output", "o")
 	type details struct {
 		Host     string `json:"host"`
 		Profile  string `json:"profile,omitempty"`
